@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh) and runs lint, type checks, the test suite and the benchmark smoke run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks
+echo "== mypy --strict"; .venv/bin/mypy src
+echo "== pytest"; .venv/bin/pytest -p no:cacheprovider "$@"
+if [ -f benchmarks/__main__.py ]; then
+    echo "== benchmark smoke"; .venv/bin/python -m benchmarks all --quick --out "${TMPDIR:-/tmp}/ocppnet-bench-smoke"
+fi
