@@ -1,0 +1,134 @@
+"""A WebSocket after a successful OCPP handshake: what was agreed, and raw send/receive.
+
+:class:`Link` is the lower level that the node/CSMS overlay code builds on; :class:`DirectSender`
+and :func:`pump` connect one Link to one :class:`~ocppnet.transport.connection.Connection`
+(standard mode, or an overlay link that carries a single peer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.connection import Connection as WebSocket
+from websockets.exceptions import ConnectionClosed as WsConnectionClosed
+
+from ocppnet.errors import ConnectionClosed
+from ocppnet.rpc.codec import DecodeFailure, decode, encode
+from ocppnet.rpc.frames import Frame
+from ocppnet.transport.connection import Connection
+
+log = logging.getLogger("ocppnet.transport.link")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInfo:
+    """What the opening handshake established.
+
+    ``station_id`` is the id from the URL (on a client: the id we connected as);
+    ``overlay`` is True when the server echoed ``X-OCPP-NetworkingMode: OverlayNetwork``;
+    ``peer_cert`` is ``getpeercert()`` of the other side when TLS verified one.
+    """
+
+    station_id: str
+    subprotocol: str
+    version: str
+    overlay: bool
+    security_profile: int
+    path: str = "/"
+    remote_address: Any = None
+    peer_cert: Mapping[str, Any] | None = field(default=None, repr=False)
+
+
+class Link:
+    """One open WebSocket plus its :class:`LinkInfo`; iterate it for incoming messages."""
+
+    __slots__ = ("info", "websocket")
+
+    def __init__(self, websocket: WebSocket, info: LinkInfo) -> None:
+        self.websocket = websocket
+        self.info = info
+
+    async def send_text(self, data: bytes | str) -> None:
+        """Send one text message (already-encoded UTF-8 JSON); ConnectionClosed if gone."""
+        try:
+            await self.websocket.send(data, text=True)
+        except WsConnectionClosed as exc:
+            raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
+
+    async def send_binary(self, data: bytes) -> None:
+        try:
+            await self.websocket.send(data, text=False)
+        except WsConnectionClosed as exc:
+            raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
+
+    async def __aiter__(self) -> AsyncIterator[str | bytes]:
+        """Text messages as str, binary messages as bytes, until the link closes."""
+        try:
+            async for message in self.websocket:
+                yield message
+        except WsConnectionClosed as exc:
+            log.info(
+                "event=link_lost station=%s code=%s reason=%r",
+                self.info.station_id, exc.rcvd.code if exc.rcvd else None,
+                exc.rcvd.reason if exc.rcvd else "",
+            )
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.websocket.close(code, reason)
+
+    @property
+    def close_code(self) -> int | None:
+        return self.websocket.close_code
+
+
+class DirectSender:
+    """FrameSender for a Connection that is alone on its link: encode and send as text."""
+
+    __slots__ = ("link",)
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+
+    async def send_frame(self, frame: Frame) -> None:
+        await self.link.send_text(encode(frame))
+
+
+BinaryHandler = Callable[[bytes], Awaitable[None]]
+
+
+async def pump(
+    link: Link, connection: Connection, *, on_binary: BinaryHandler | None = None
+) -> None:
+    """Read ``link`` until it closes, decoding each text message into ``connection``.
+
+    A malformed message gets the codec's CALLERROR when it carries a recoverable message id,
+    otherwise it is logged and dropped. Binary messages go to ``on_binary`` (or are dropped).
+    """
+    overlay = link.info.overlay
+    sender = DirectSender(link)
+    async for message in link:
+        if isinstance(message, bytes):
+            if on_binary is not None:
+                await on_binary(message)
+            else:
+                log.warning(
+                    "event=binary_dropped station=%s size=%d", link.info.station_id, len(message)
+                )
+            continue
+        result = decode(message, overlay=overlay, version=connection.version)
+        if isinstance(result, DecodeFailure):
+            log.warning(
+                "event=decode_failed station=%s code=%s description=%r message_id=%s",
+                link.info.station_id, result.error_code, result.description, result.message_id,
+            )
+            connection.handle_decode_failure(result)
+            if result.reply is not None:
+                try:
+                    await sender.send_frame(result.reply)
+                except ConnectionClosed:
+                    return
+            continue
+        await connection.handle_frame(result)
