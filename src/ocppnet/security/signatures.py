@@ -213,9 +213,12 @@ def _verify_one(
     if sig["encodingMethod"] != ENCODING_METHOD:
         return verdict(VerdictStatus.UNKNOWN_ALGORITHM,
                        f"unknown encodingMethod {sig['encodingMethod']!r}")
+    value = sig["value"]
     try:
-        raw = base64.b64decode(sig["value"], validate=True)
+        raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or base64.b64encode(raw) != value.encode("ascii"):  # canonical padding only
         return verdict(VerdictStatus.MALFORMED, "malformed: 'value' is not valid base64")
     if not raw:
         return verdict(VerdictStatus.MALFORMED, "malformed: 'value' is empty")

@@ -1,0 +1,131 @@
+"""One object a node or station holds for end-to-end security: sign outgoing, check incoming.
+
+Bundles the node's signing keys, trust store, policies, roles and replay cache. Pure: ``now``
+is passed in, nothing is read from disk (load keys with :class:`KeyStore` first). Typical use::
+
+    payload = ctx.sign_outgoing("SetChargingProfile", "request", payload, version="2.0.1", now=now)
+    decision = ctx.check_incoming(action, "request", payload, version="2.0.1", now=now)
+    if decision.outcome is Outcome.REJECT: answer with decision.error()  (CALLERROR SecurityError)
+    if action in MANAGEMENT_ACTIONS and decision.accepted:
+        response = ctx.handle_management(action, payload, decision)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ocppnet.errors import SecurityError
+from ocppnet.security import management
+from ocppnet.security.keys import KeyPair
+from ocppnet.security.policy import Decision, PolicyEngine, PolicySet
+from ocppnet.security.replay import ReplayCache
+from ocppnet.security.roles import Authorization, RoleSet
+from ocppnet.security.signatures import canonical_payload, sign
+from ocppnet.security.trust import TrustStore
+
+__all__ = ["SecurityContext"]
+
+
+class SecurityContext:
+    """Signing keys (by key id and by name) + PolicyEngine; policies/roles change remotely."""
+
+    __slots__ = ("_keys", "engine")
+
+    def __init__(
+        self,
+        *,
+        trust: TrustStore,
+        signing_keys: Mapping[str, KeyPair] | Iterable[KeyPair] = (),
+        policies: PolicySet | None = None,
+        roles: RoleSet | None = None,
+        replay: ReplayCache | None = None,
+    ) -> None:
+        named = signing_keys.items() if isinstance(signing_keys, Mapping) else (
+            (k.key_id, k) for k in signing_keys
+        )
+        self._keys: dict[str, KeyPair] = {}
+        for name, pair in named:
+            self._keys[name] = pair
+            self._keys[pair.key_id] = pair
+        cache = replay if replay is not None else ReplayCache()
+        self.engine = PolicyEngine(policies or PolicySet(), trust, roles, cache)
+
+    @property
+    def policies(self) -> PolicySet:
+        return self.engine.policies
+
+    @property
+    def roles(self) -> RoleSet:
+        return self.engine.roles
+
+    @property
+    def trust(self) -> TrustStore:
+        return self.engine.trust
+
+    def sign_outgoing(
+        self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime
+    ) -> dict[str, Any]:
+        """``payload`` signed with every key the outgoing policy names (a copy; may be unsigned).
+
+        Raises SecurityError when the policy names a key this node does not hold.
+        """
+        names = self.engine.outgoing(action, kind)
+        return self.sign_with(names, action, kind, payload, version=version, now=now)
+
+    def sign_with(
+        self, names: Iterable[str], action: str, kind: str, payload: Mapping[str, Any],
+        *, version: str, now: datetime,
+    ) -> dict[str, Any]:
+        """Sign explicitly (e.g. a node countersigning); the payload is canonicalized once."""
+        out = dict(payload)
+        jcs: bytes | None = None
+        for name in names:
+            pair = self._keys.get(name)
+            if pair is None:
+                raise SecurityError(f"no signing key {name!r} on this node")
+            jcs = jcs or canonical_payload(payload)
+            out = sign(out, action=action, kind=kind, version=version, key=pair, now=now,
+                       payload_jcs=jcs)
+        return out
+
+    def check_incoming(
+        self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime
+    ) -> Decision:
+        """Verify signatures and apply the incoming policy (and role constraints if it says so)."""
+        return self.engine.check_incoming(action, kind, payload, version, now)
+
+    def authorize(
+        self, action: str, payload: Mapping[str, Any], signer_roles: Iterable[str]
+    ) -> Authorization:
+        return self.engine.roles.authorize(action, payload, signer_roles)
+
+    def handle_management(
+        self, action: str, payload: Mapping[str, Any], decision: Decision
+    ) -> dict[str, Any]:
+        """Apply a signed Add/Delete SignaturePolicy/UserRole request; returns the response."""
+        engine = self.engine
+        if action == "AddSignaturePolicy":
+            p = management.add_signature_policy(engine.policies, engine.roles, payload,
+                                                decision.verdicts)
+            engine.policies = p.state
+            return p.response
+        if action == "DeleteSignaturePolicy":
+            p = management.delete_signature_policy(engine.policies, engine.roles, payload,
+                                                   decision.verdicts)
+            engine.policies = p.state
+            return p.response
+        if action == "AddUserRole":
+            r = management.add_user_role(engine.roles, payload, decision.verdicts)
+            engine.roles = r.state
+            return r.response
+        if action == "DeleteUserRole":
+            r = management.delete_user_role(engine.roles, payload, decision.verdicts)
+            engine.roles = r.state
+            return r.response
+        raise ValueError(f"{action} is not a management action")
+
+    def __repr__(self) -> str:
+        kids = sorted({k.key_id for k in self._keys.values()})
+        return f"SecurityContext(signing_keys={kids}, trust={self.trust!r})"

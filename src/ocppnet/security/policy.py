@@ -1,0 +1,241 @@
+"""Signature policies: per action and direction, who signs outgoing and what incoming needs.
+
+A rule matches ``action`` (or ``"*"``), ``kind`` (request/response/``"*"``) and ``direction``
+(incoming/outgoing). The most specific matching rule wins (exact action beats ``"*"``, then exact
+kind); among equally specific rules the one from the policy installed last wins. Incoming
+requirements: ``none`` | ``any_trusted`` | ``all_listed`` (``keys``) | ``role`` (``roles``).
+When a requirement is set, a signature by a known key that fails (invalid, replayed, expired,
+revoked, malformed) fails the message too: a signer we trust vouched for something else.
+Signatures by unknown keys are ignored. ``authorize`` (default: on for ``role``) additionally
+checks the signers' role permissions and field constraints (see roles.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ocppnet.errors import ConfigError, SecurityError
+from ocppnet.security.config import Fields
+from ocppnet.security.replay import ReplayCache
+from ocppnet.security.roles import RoleSet
+from ocppnet.security.signatures import SignatureVerdict, VerdictStatus, context_of, verify
+from ocppnet.security.trust import TrustStore
+
+__all__ = [
+    "Decision",
+    "OnFailure",
+    "Outcome",
+    "PolicyEngine",
+    "PolicySet",
+    "Requirement",
+    "Rule",
+    "SignaturePolicy",
+    "parse_policy",
+]
+
+
+class Requirement(StrEnum):
+    NONE = "none"
+    ANY_TRUSTED = "any_trusted"
+    ALL_LISTED = "all_listed"
+    ROLE = "role"
+
+
+class OnFailure(StrEnum):
+    REJECT = "reject"
+    DROP = "drop"
+    ACCEPT_AND_LOG = "accept_and_log"
+
+
+class Outcome(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    DROP = "drop"
+
+
+# A failed check of a known key means the message is not what a trusted signer signed.
+_FATAL = frozenset({
+    VerdictStatus.MALFORMED, VerdictStatus.UNTRUSTED_KEY, VerdictStatus.EXPIRED,
+    VerdictStatus.FUTURE, VerdictStatus.INVALID, VerdictStatus.REPLAYED,
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    direction: str
+    action: str = "*"
+    kind: str = "*"
+    sign_with: tuple[str, ...] = ()
+    require: Requirement = Requirement.NONE
+    keys: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    authorize: bool = False
+    on_failure: OnFailure = OnFailure.REJECT
+
+    def specificity(self, action: str, kind: str, direction: str) -> int:
+        """-1 when the rule does not apply; higher is more specific."""
+        if self.direction != direction or self.action not in (action, "*"):
+            return -1
+        if self.kind not in (kind, "*"):
+            return -1
+        return (2 if self.action == action else 0) + (1 if self.kind == kind else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SignaturePolicy:
+    id: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Installed policies in installation order; immutable, changes return a new set."""
+
+    policies: tuple[SignaturePolicy, ...] = ()
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, Any], *, source: str = "<config>") -> PolicySet:
+        """Policies from the ``policies`` list of a parsed TOML/JSON document."""
+        return cls(tuple(parse_policy(p) for p in Fields(data, source).tables("policies")))
+
+    def with_policy(self, policy: SignaturePolicy) -> PolicySet:
+        """Install (or replace, keeping the new one last) the policy with this id."""
+        return PolicySet((*(p for p in self.policies if p.id != policy.id), policy))
+
+    def without(self, policy_id: str) -> PolicySet:
+        return PolicySet(tuple(p for p in self.policies if p.id != policy_id))
+
+    def get(self, policy_id: str) -> SignaturePolicy | None:
+        return next((p for p in self.policies if p.id == policy_id), None)
+
+    def rule_for(self, action: str, kind: str, direction: str) -> Rule | None:
+        best: Rule | None = None
+        best_score = -1
+        for policy in self.policies:
+            for rule in policy.rules:
+                score = rule.specificity(action, kind, direction)
+                if score >= best_score and score >= 0:
+                    best, best_score = rule, score
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with an incoming message, and why (``reason`` is safe to send in a CALLERROR)."""
+
+    outcome: Outcome
+    reason: str
+    signer_roles: frozenset[str] = frozenset()
+    verdicts: tuple[SignatureVerdict, ...] = ()
+    logged_failure: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is Outcome.ACCEPT
+
+    def error(self) -> SecurityError:
+        """The SecurityError to answer a rejected CALL with."""
+        return SecurityError(self.reason, {"verdicts": [v.reason for v in self.verdicts]})
+
+
+class PolicyEngine:
+    """Applies a PolicySet with the verifier's trust store, roles and replay cache."""
+
+    __slots__ = ("policies", "replay", "roles", "trust")
+
+    def __init__(
+        self,
+        policies: PolicySet,
+        trust: TrustStore,
+        roles: RoleSet | None = None,
+        replay: ReplayCache | None = None,
+    ) -> None:
+        self.policies = policies
+        self.trust = trust
+        self.roles = roles if roles is not None else RoleSet()
+        self.replay = replay
+
+    def outgoing(self, action: str, kind: str) -> tuple[str, ...]:
+        """Key ids (or key names) that sign an outgoing message; empty: send unsigned."""
+        rule = self.policies.rule_for(action, kind, "outgoing")
+        return rule.sign_with if rule else ()
+
+    def check_incoming(
+        self, action: str, kind: str, payload: Mapping[str, Any], version: str, now: datetime
+    ) -> Decision:
+        verdicts = tuple(verify(payload, action=action, kind=kind, version=version,
+                                trusted=self.trust, now=now, replay=self.replay))
+        signer_roles = self.roles.roles_of(v.key_id for v in verdicts if v.valid and v.key_id)
+        rule = self.policies.rule_for(action, kind, "incoming")
+        what = context_of(version, action, kind).partition("/")[2]
+        if rule is None or (rule.require is Requirement.NONE and not rule.authorize):
+            return Decision(Outcome.ACCEPT, "no signature required", signer_roles, verdicts)
+        failure = _requirement_failure(rule, what, verdicts, self.roles, signer_roles)
+        if failure is None and rule.authorize:
+            auth = self.roles.authorize(action, payload, signer_roles)
+            if not auth.allowed:
+                failure = auth.reason
+        if failure is None:
+            return Decision(Outcome.ACCEPT, "signature requirements met", signer_roles, verdicts)
+        if rule.on_failure is OnFailure.ACCEPT_AND_LOG:
+            return Decision(Outcome.ACCEPT, failure, signer_roles, verdicts, logged_failure=True)
+        outcome = Outcome.DROP if rule.on_failure is OnFailure.DROP else Outcome.REJECT
+        return Decision(outcome, failure, signer_roles, verdicts)
+
+
+def _requirement_failure(
+    rule: Rule,
+    what: str,
+    verdicts: tuple[SignatureVerdict, ...],
+    roles: RoleSet,
+    signer_roles: frozenset[str],
+) -> str | None:
+    if rule.require is Requirement.NONE:
+        return None
+    bad = [v for v in verdicts if v.status in _FATAL]
+    if bad:
+        return f"{what}: signature {bad[0].index}: {bad[0].reason}"
+    valid = {v.key_id for v in verdicts if v.valid}
+    detail = "; ".join(f"signature {v.index}: {v.reason}" for v in verdicts) or "unsigned"
+    if rule.require is Requirement.ANY_TRUSTED and not valid:
+        return f"{what} requires a signature by a trusted key ({detail})"
+    if rule.require is Requirement.ALL_LISTED:
+        missing = [k for k in rule.keys if k not in valid]
+        if missing:
+            return f"{what} requires signatures by {', '.join(missing)} ({detail})"
+    if rule.require is Requirement.ROLE and not signer_roles & set(rule.roles):
+        return f"{what} requires a signature by role {' or '.join(rule.roles)} ({detail})"
+    return None
+
+
+def parse_policy(f: Fields) -> SignaturePolicy:
+    """One policy table: ``id`` and ``rules = [...]`` (see docs/signatures.md for the keys)."""
+    policy_id = f.text("id")
+    rules: list[Rule] = []
+    for r in f.tables("rules"):
+        direction = r.text("direction", choices=("incoming", "outgoing"))
+        require = Requirement(r.text("require", "none", choices=tuple(Requirement)))
+        keys, roles = r.texts("keys"), r.texts("roles")
+        if require is Requirement.ALL_LISTED and not keys:
+            raise ConfigError(f"{r.where}.keys: all_listed needs at least one key id")
+        if require is Requirement.ROLE and not roles:
+            raise ConfigError(f"{r.where}.roles: require = 'role' needs at least one role")
+        authorize = r.flag("authorize")
+        rules.append(Rule(
+            direction=direction,
+            action=r.text("action", "*"),
+            kind=r.text("kind", "*", choices=("request", "response", "*")),
+            sign_with=r.texts("sign_with"),
+            require=require,
+            keys=keys,
+            roles=roles,
+            authorize=require is Requirement.ROLE if authorize is None else authorize,
+            on_failure=OnFailure(r.text("on_failure", "reject", choices=tuple(OnFailure))),
+        ))
+        r.done()
+    f.done()
+    return SignaturePolicy(policy_id, tuple(rules))
