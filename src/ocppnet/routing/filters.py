@@ -1,0 +1,123 @@
+"""Per-action forwarding filter: the node as an OCPP firewall.
+
+An ordered list of rules, first match wins, then ``default``. A rule matches an action,
+a direction and optionally the source (PATH[0]) and destination, each a shell-style glob
+(``*``, ``?``, ``[..]``). Direction is where the request travels: ``up`` when it arrived on
+a downstream link (station -> CSMS), ``down`` when it arrived on an upstream link.
+Only requests (CALL, SEND) are filtered; a response follows its request.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, TypeAlias, cast
+
+from ocppnet.errors import ConfigError
+
+Verdict: TypeAlias = Literal["forward", "reject", "drop"]
+Direction: TypeAlias = Literal["up", "down"]
+
+VERDICTS: Final = ("forward", "reject", "drop")
+DIRECTIONS: Final = ("up", "down", "any")
+_RULE_KEYS: Final = frozenset({"action", "direction", "verdict", "source", "dest"})
+
+
+def _matcher(pattern: str) -> re.Pattern[str] | str:
+    if any(ch in pattern for ch in "*?["):
+        return re.compile(fnmatch.translate(pattern))
+    return pattern
+
+
+def _matches(matcher: re.Pattern[str] | str, value: str) -> bool:
+    if isinstance(matcher, str):
+        return matcher == value
+    return matcher.match(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FilterRule:
+    action: str
+    verdict: Verdict
+    direction: Literal["up", "down", "any"] = "any"
+    source: str = "*"
+    dest: str = "*"
+    _compiled: tuple[re.Pattern[str] | str, ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        compiled = (_matcher(self.action), _matcher(self.source), _matcher(self.dest))
+        object.__setattr__(self, "_compiled", compiled)
+
+    def matches(self, action: str, direction: Direction, source: str, dest: str) -> bool:
+        if self.direction != "any" and self.direction != direction:
+            return False
+        action_m, source_m, dest_m = self._compiled
+        return _matches(action_m, action) and _matches(source_m, source) and _matches(dest_m, dest)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardingFilter:
+    """Ordered rules plus a default verdict; the empty filter forwards everything."""
+
+    rules: tuple[FilterRule, ...] = ()
+    default: Verdict = "forward"
+
+    def verdict(self, action: str, *, direction: Direction, source: str, dest: str) -> Verdict:
+        for rule in self.rules:
+            if rule.matches(action, direction, source, dest):
+                return rule.verdict
+        return self.default
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], *, where: str = "filters") -> ForwardingFilter:
+        """Build from a TOML section; raises ConfigError naming the bad key (``where`` prefix).
+
+        Shape: ``default = "forward"`` and ``[[filters.rules]]`` tables with ``action``,
+        ``verdict``, optional ``direction`` (up/down/any), ``source`` and ``dest`` globs.
+        """
+        unknown = sorted(set(section) - {"default", "rules"})
+        if unknown:
+            raise ConfigError(f"{where}.{unknown[0]}: unknown key (expected default, rules)")
+        default = section.get("default", "forward")
+        if default not in VERDICTS:
+            raise ConfigError(f"{where}.default: {default!r} is not one of {', '.join(VERDICTS)}")
+        raw_rules = section.get("rules", [])
+        if not isinstance(raw_rules, Sequence) or isinstance(raw_rules, str):
+            raise ConfigError(f"{where}.rules: must be an array of tables")
+        rules = tuple(_rule(raw, f"{where}.rules[{i}]") for i, raw in enumerate(raw_rules))
+        return cls(rules, cast(Verdict, default))
+
+
+def _rule(raw: object, where: str) -> FilterRule:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = sorted(set(raw) - _RULE_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown key")
+    for key in ("action", "verdict"):
+        if key not in raw:
+            raise ConfigError(f"{where}.{key}: missing")
+    for key in _RULE_KEYS:
+        if key in raw and (not isinstance(raw[key], str) or not raw[key]):
+            raise ConfigError(f"{where}.{key}: must be a non-empty string")
+    if raw["verdict"] not in VERDICTS:
+        choices = ", ".join(VERDICTS)
+        raise ConfigError(f"{where}.verdict: {raw['verdict']!r} is not one of {choices}")
+    direction = raw.get("direction", "any")
+    if direction not in DIRECTIONS:
+        raise ConfigError(f"{where}.direction: {direction!r} is not one of up, down, any")
+    return FilterRule(
+        action=raw["action"],
+        verdict=raw["verdict"],
+        direction=direction,
+        source=raw.get("source", "*"),
+        dest=raw.get("dest", "*"),
+    )

@@ -1,0 +1,25 @@
+"""Reserved node ids of the overlay (DESIGN.md "Overlay framing").
+
+A station or node must never authenticate with one of these: they name a group
+(``CSMS``), everyone (``*``) or the default route (``*default*``), never one party.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+CSMS: Final = "CSMS"
+"""Anycast: any CSMS; routed by the table's ``CSMS`` entry (or the default route)."""
+
+BROADCAST: Final = "*"
+"""Broadcast: every overlay node (SEND frames only)."""
+
+DEFAULT_ROUTE: Final = "*default*"
+"""Destination of the default route, used when a destination has no exact entry."""
+
+RESERVED: Final = frozenset({CSMS, BROADCAST, DEFAULT_ROUTE})
+
+
+def is_node_id(value: str) -> bool:
+    """True for an id that may name exactly one station or node (non-empty, not reserved)."""
+    return bool(value) and value not in RESERVED
