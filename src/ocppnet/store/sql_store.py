@@ -1,0 +1,171 @@
+"""The :class:`~ocppnet.store.interface.Store` implementation over any SQL session:
+each method submits one function of :mod:`ocppnet.store.queries` to the session worker.
+The dialects (SQLite, PostgreSQL) only say how to connect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import partial
+from types import TracebackType
+
+from ocppnet.store import migrations, queries
+from ocppnet.store.records import (
+    ConnectorRecord,
+    IdTokenRecord,
+    MessageLogEntry,
+    MeterSample,
+    NewTransaction,
+    StationBoot,
+    StationEvent,
+    StationRecord,
+    TransactionEnd,
+    TransactionRecord,
+)
+from ocppnet.store.worker import SessionWorker, TransactionalSession
+
+
+class SqlStore:
+    """A store backed by one SQL session on its own thread (see :mod:`.worker`)."""
+
+    def __init__(
+        self, connect: Callable[[], TransactionalSession], *, auto_key: str, name: str
+    ) -> None:
+        self._worker: SessionWorker[TransactionalSession] = SessionWorker(connect, name)
+        self._auto_key = auto_key
+        self.name = name
+
+    async def open(self) -> None:
+        await self._worker.start()
+        await self._worker.run(partial(migrations.migrate, auto_key=self._auto_key))
+
+    async def close(self) -> None:
+        await self._worker.stop()
+
+    async def __aenter__(self) -> SqlStore:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def batches(self) -> int:
+        """Transactions committed so far (for benchmarks: jobs / batches = batching)."""
+        return self._worker.batches
+
+    async def schema_version(self) -> int:
+        return await self._worker.run(migrations.applied_version)
+
+    # --- stations ---
+    async def record_boot(self, boot: StationBoot) -> None:
+        await self._worker.run(partial(queries.record_boot, boot=boot))
+
+    async def set_connected(
+        self, station_id: str, connected: bool, at: datetime, path: Sequence[str] = ()
+    ) -> None:
+        await self._worker.run(
+            partial(queries.set_connected, station_id=station_id, connected=connected, at=at,
+                    path=tuple(path))
+        )
+
+    async def touch_station(self, station_id: str, at: datetime) -> None:
+        await self._worker.run(partial(queries.touch_station, station_id=station_id, at=at))
+
+    async def get_station(self, station_id: str) -> StationRecord | None:
+        return await self._worker.run(partial(queries.get_station, station_id=station_id))
+
+    async def list_stations(self) -> list[StationRecord]:
+        return await self._worker.run(queries.list_stations)
+
+    # --- connectors ---
+    async def set_connector_status(self, record: ConnectorRecord) -> None:
+        await self._worker.run(partial(queries.set_connector_status, c=record))
+
+    async def list_connectors(self, station_id: str) -> list[ConnectorRecord]:
+        return await self._worker.run(partial(queries.list_connectors, station_id=station_id))
+
+    # --- transactions ---
+    async def start_transaction(self, tx: NewTransaction) -> TransactionRecord:
+        return await self._worker.run(partial(queries.start_transaction, tx=tx))
+
+    async def get_transaction(
+        self, station_id: str, transaction_id: str
+    ) -> TransactionRecord | None:
+        return await self._worker.run(
+            partial(queries.get_transaction, station_id=station_id, transaction_id=transaction_id)
+        )
+
+    async def update_energy(
+        self, station_id: str, transaction_id: str, meter_value: float
+    ) -> TransactionRecord | None:
+        return await self._worker.run(
+            partial(queries.update_energy, station_id=station_id,
+                    transaction_id=transaction_id, meter_value=meter_value)
+        )
+
+    async def end_transaction(
+        self, station_id: str, transaction_id: str, end: TransactionEnd
+    ) -> TransactionRecord | None:
+        return await self._worker.run(
+            partial(queries.end_transaction, station_id=station_id,
+                    transaction_id=transaction_id, end=end)
+        )
+
+    async def list_transactions(
+        self, station_id: str | None = None, *, active_only: bool = False
+    ) -> list[TransactionRecord]:
+        return await self._worker.run(
+            partial(queries.list_transactions, station_id=station_id, active_only=active_only)
+        )
+
+    # --- meter values ---
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+        if samples:
+            await self._worker.run(partial(queries.add_meter_samples, samples=tuple(samples)))
+
+    async def list_meter_samples(self, transaction_key: int) -> list[MeterSample]:
+        return await self._worker.run(
+            partial(queries.list_meter_samples, transaction_key=transaction_key)
+        )
+
+    # --- id tokens ---
+    async def put_id_token(self, token: IdTokenRecord) -> None:
+        await self._worker.run(partial(queries.put_id_token, t=token))
+
+    async def get_id_token(self, token: str) -> IdTokenRecord | None:
+        return await self._worker.run(partial(queries.get_id_token, token=token))
+
+    # --- message log and station events ---
+    def log_message(self, entry: MessageLogEntry) -> None:
+        self._worker.put_row(queries.log_messages, entry)
+
+    async def flush(self) -> None:
+        await self._worker.run(_nothing)
+
+    async def list_messages(
+        self, station_id: str | None = None, *, limit: int = 100
+    ) -> list[MessageLogEntry]:
+        return await self._worker.run(
+            partial(queries.list_messages, station_id=station_id, limit=limit)
+        )
+
+    async def add_station_event(self, event: StationEvent) -> None:
+        await self._worker.run(partial(queries.add_station_event, e=event))
+
+    async def list_station_events(
+        self, station_id: str, kind: str | None = None
+    ) -> list[StationEvent]:
+        return await self._worker.run(
+            partial(queries.list_station_events, station_id=station_id, kind=kind)
+        )
+
+
+def _nothing(session: TransactionalSession) -> None:
+    """A job that only waits for its batch: everything queued before it is committed."""
