@@ -1,0 +1,105 @@
+"""What every CSMS handler shares: config, store, event bus, clock and live stations.
+
+Handlers see the transport only through :class:`RequestContext` and :class:`StationLink`,
+two small protocols that :class:`ocppnet.transport.handlers.CallContext` and
+:class:`ocppnet.transport.connection.Connection` satisfy; tests pass a plain dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ocppnet.csms.config import CsmsConfig
+from ocppnet.csms.events import EventBus, StationChanged
+from ocppnet.store import Store
+
+
+class StationLink(Protocol):
+    """A station's live connection, as the CSMS uses it to send requests."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def is_attached(self) -> bool: ...
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class RequestContext(Protocol):
+    """Who sent the request a handler answers."""
+
+    @property
+    def connection(self) -> StationLink | None: ...
+
+    @property
+    def remote_id(self) -> str: ...
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def path(self) -> tuple[str, ...]: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CsmsCore:
+    """Shared state of the CSMS handlers and operations."""
+
+    def __init__(
+        self,
+        config: CsmsConfig,
+        store: Store,
+        bus: EventBus,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.bus = bus
+        self.clock = clock
+        self.links: dict[str, StationLink] = {}
+        self.paths: dict[str, tuple[str, ...]] = {}
+
+    def note_link(self, ctx: RequestContext) -> None:
+        """Remember the connection a station's request came on (for CSMS-initiated calls)."""
+        if ctx.connection is not None:
+            self.links[ctx.remote_id] = ctx.connection
+        if ctx.path:
+            self.paths[ctx.remote_id] = ctx.path
+
+    async def station_connected(
+        self, station_id: str, link: StationLink | None, path: Sequence[str] = ()
+    ) -> None:
+        """The transport accepted a station (directly or through nodes on ``path``)."""
+        now = self.clock()
+        if link is not None:
+            self.links[station_id] = link
+        self.paths[station_id] = tuple(path)
+        await self.store.set_connected(station_id, True, now, path)
+        self.bus.publish(
+            StationChanged(now, station_id, True, None,
+                           link.version if link is not None else None, tuple(path))
+        )
+
+    async def station_disconnected(self, station_id: str) -> None:
+        now = self.clock()
+        self.links.pop(station_id, None)
+        path = self.paths.pop(station_id, ())
+        await self.store.set_connected(station_id, False, now, path)
+        self.bus.publish(StationChanged(now, station_id, False, path=path))
+
+
+Payload = dict[str, Any]
+#: ``async def handler(core, ctx, payload) -> response payload``
+CsmsHandler = Callable[[CsmsCore, RequestContext, Payload], Awaitable[Payload]]

@@ -1,0 +1,191 @@
+"""CSMS handlers for OCPP 2.0.1 and 2.1 (the core messages have the same shape in both).
+
+Each handler is ``async def h(core, ctx, payload) -> response``; the request was validated
+against the official schema by the transport, so required fields are present.
+"""
+
+from __future__ import annotations
+
+from ocppnet.csms.authorization import id_token_info, token_status
+from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
+from ocppnet.csms.events import ConnectorChanged, EnergyChanged, StationChanged
+from ocppnet.csms.meter import energy_wh, samples_v2
+from ocppnet.csms.timestamps import format_time, parse_time
+from ocppnet.store import (
+    ConnectorRecord,
+    NewTransaction,
+    StationBoot,
+    StationEvent,
+    TransactionEnd,
+    TransactionRecord,
+)
+
+
+async def boot_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    now = core.clock()
+    station = payload["chargingStation"]
+    core.note_link(ctx)
+    await core.store.record_boot(
+        StationBoot(
+            station_id=ctx.remote_id,
+            ocpp_version=ctx.version,
+            vendor=station["vendorName"],
+            model=station["model"],
+            serial_number=station.get("serialNumber"),
+            firmware=station.get("firmwareVersion"),
+            boot_reason=payload.get("reason"),
+            boot_status="Accepted",
+            at=now,
+            path=ctx.path,
+        )
+    )
+    core.bus.publish(StationChanged(now, ctx.remote_id, True, "Accepted", ctx.version, ctx.path))
+    return {
+        "status": "Accepted",
+        "currentTime": format_time(now),
+        "interval": core.config.heartbeat_interval,
+    }
+
+
+async def heartbeat(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    now = core.clock()
+    core.note_link(ctx)
+    await core.store.touch_station(ctx.remote_id, now)
+    return {"currentTime": format_time(now)}
+
+
+async def status_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    at = parse_time(payload.get("timestamp"), core.clock())
+    record = ConnectorRecord(
+        ctx.remote_id, payload["evseId"], payload["connectorId"], payload["connectorStatus"], at
+    )
+    await core.store.set_connector_status(record)
+    core.bus.publish(
+        ConnectorChanged(at, ctx.remote_id, record.evse_id, record.connector_id, record.status)
+    )
+    return {}
+
+
+async def _token_info(core: CsmsCore, id_token: Payload) -> Payload:
+    record = await core.store.get_id_token(id_token["idToken"])
+    status = token_status(
+        record, accept_unknown=core.config.accept_unknown_tokens, now=core.clock()
+    )
+    return id_token_info(status)
+
+
+async def authorize(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    return {"idTokenInfo": await _token_info(core, payload["idToken"])}
+
+
+async def transaction_event(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    """Started/Updated/Ended: one transaction row, its meter values, its energy.
+
+    A transaction first seen in an Updated or Ended event (its Started was lost) is created
+    then, so no energy is ever dropped.
+    """
+    now = core.clock()
+    at = parse_time(payload["timestamp"], now)
+    info = payload["transactionInfo"]
+    evse = payload.get("evse") or {}
+    token = payload.get("idToken")
+    station = ctx.remote_id
+    tx = await core.store.start_transaction(
+        NewTransaction(
+            station_id=station,
+            started_at=at,
+            transaction_id=info["transactionId"],
+            evse_id=evse.get("id"),
+            connector_id=evse.get("connectorId"),
+            id_token=token["idToken"] if token else None,
+            remote_start_id=info.get("remoteStartId"),
+        )
+    )
+    samples = samples_v2(
+        payload.get("meterValue", ()), station_id=station, now=now,
+        evse_id=tx.evse_id, transaction_key=tx.key,
+    )
+    await core.store.add_meter_samples(samples)
+    register = energy_wh(samples)
+    updated: TransactionRecord | None = tx
+    if register is not None:
+        updated = await core.store.update_energy(station, tx.transaction_id, register)
+    if payload["eventType"] == "Ended":
+        updated = await core.store.end_transaction(
+            station, tx.transaction_id,
+            TransactionEnd(
+                stopped_at=at,
+                meter_stop=register,
+                stop_reason=info.get("stoppedReason", "Local"),
+                id_token=token["idToken"] if token else None,
+            ),
+        )
+    if updated is not None:
+        core.bus.publish(
+            EnergyChanged(now, station, updated.transaction_id, updated.state,
+                          updated.energy_wh, updated.evse_id)
+        )
+    response: Payload = {}
+    if token:
+        response["idTokenInfo"] = await _token_info(core, token)
+    return response
+
+
+async def meter_values(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    """Meter values outside TransactionEvent: attached to the EVSE's active transaction."""
+    now = core.clock()
+    evse_id = payload["evseId"]
+    active = [
+        tx for tx in await core.store.list_transactions(ctx.remote_id, active_only=True)
+        if tx.evse_id == evse_id
+    ]
+    tx = active[-1] if active else None
+    samples = samples_v2(
+        payload["meterValue"], station_id=ctx.remote_id, now=now, evse_id=evse_id,
+        transaction_key=tx.key if tx else None,
+    )
+    await core.store.add_meter_samples(samples)
+    register = energy_wh(samples)
+    if tx is not None and register is not None:
+        updated = await core.store.update_energy(ctx.remote_id, tx.transaction_id, register)
+        if updated is not None:
+            core.bus.publish(
+                EnergyChanged(now, ctx.remote_id, updated.transaction_id, updated.state,
+                              updated.energy_wh, evse_id)
+            )
+    return {}
+
+
+def _keep(kind: str) -> CsmsHandler:
+    """A handler that stores the request as a station event and answers ``{}``."""
+
+    async def handler(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+        await core.store.add_station_event(
+            StationEvent(ctx.remote_id, core.clock(), kind, payload)
+        )
+        return {}
+
+    handler.__name__ = f"keep_{kind}"
+    return handler
+
+
+async def data_transfer(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    """Stored; no vendor extension is implemented, so the vendor is unknown (the spec's answer)."""
+    await core.store.add_station_event(
+        StationEvent(ctx.remote_id, core.clock(), "DataTransfer", payload)
+    )
+    return {"status": "UnknownVendorId"}
+
+
+HANDLERS: dict[str, CsmsHandler] = {
+    "BootNotification": boot_notification,
+    "Heartbeat": heartbeat,
+    "StatusNotification": status_notification,
+    "Authorize": authorize,
+    "TransactionEvent": transaction_event,
+    "MeterValues": meter_values,
+    "NotifyReport": _keep("NotifyReport"),
+    "NotifyEvent": _keep("NotifyEvent"),
+    "SecurityEventNotification": _keep("SecurityEvent"),
+    "DataTransfer": data_transfer,
+}
