@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import inspect
 import logging
 import ssl
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
@@ -115,7 +116,7 @@ async def open_link(
         version=version,
         overlay=response_headers.get(NETWORKING_MODE_HEADER) == OVERLAY_MODE,
         security_profile=profile,
-        path=target,
+        path=urlsplit(target).path,
         remote_address=websocket.remote_address,
         peer_cert=peer_cert or None,
     )
@@ -171,6 +172,7 @@ class StationClient:
         self._connection: Connection | None = None
         self._runner: asyncio.Task[None] | None = None
         self._closing = False
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     @property
     def connection(self) -> Connection:
@@ -199,9 +201,18 @@ class StationClient:
                 validate_messages=self.validate_messages,
             )
         self._connection.attach(DirectSender(link), version=link.info.version)
-        if self.on_connect is not None:
-            self.on_connect(self._connection)
+        self._notify(self.on_connect, self._connection)
         return self._connection
+
+    def _notify(self, callback: ConnectionCallback | None, connection: Connection) -> None:
+        """Run a sync callback now, an async one as a task (it may call the CSMS)."""
+        if callback is None:
+            return
+        result = callback(connection)
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> Connection:
         """Open the first link and start reading it (and reconnecting after it)."""
@@ -217,8 +228,7 @@ class StationClient:
             await pump(link, connection)
             connection.detach(f"link closed with code {link.close_code}")
             self.link = None
-            if self.on_disconnect is not None:
-                self.on_disconnect(connection)
+            self._notify(self.on_disconnect, connection)
             if self._closing or self.backoff is None:
                 return
             log.info("event=link_lost station=%s code=%s", self.station_id, link.close_code)
