@@ -154,8 +154,6 @@ async def test_timeout_then_late_response_is_logged_and_dropped(
     release.set()
     await settle(lambda: bool(down.sent))
     assert "event=unexpected_response" in caplog.text
-    release.clear()
-    release.set()
     assert await station.call("Heartbeat", {}) == {"currentTime": "2025-01-01T00:00:00Z"}
 
 
@@ -317,3 +315,16 @@ async def test_callerror_for_the_call_in_flight_carries_code_and_details() -> No
         "GenericError", "nope", {"a": 1},
     )
     await station.handle_frame(CallResult("not-pending", {}))  # dropped, no exception
+
+
+async def test_handler_result_that_is_not_json_gives_internal_error() -> None:
+    handlers = Handlers()
+
+    @handlers.on("Heartbeat")
+    async def heartbeat(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"currentTime": {1, 2}}
+
+    station, _, _, _ = pair("2.0.1", handlers, csms_validates=False)
+    with pytest.raises(CallErrorReceived) as caught:
+        await station.call("Heartbeat", {})
+    assert caught.value.code == "InternalError"

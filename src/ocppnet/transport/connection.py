@@ -245,9 +245,15 @@ class Connection:
         try:
             while self._inbox:
                 request = self._inbox.popleft()
-                reply = await self._answer(request)
-                if reply is not None:
-                    await self._reply(reply)
+                try:
+                    reply = await self._answer(request)
+                    if reply is not None:
+                        await self._reply(reply)
+                except Exception:  # a bug here must not stop the following requests
+                    log.exception(
+                        "event=dispatch_failed remote=%s message_id=%s",
+                        self.remote_id, request.message_id,
+                    )
         finally:
             self._worker = None
 
@@ -266,6 +272,14 @@ class Connection:
                 "event=reply_dropped remote=%s message_id=%s reason=link_closed",
                 self.remote_id, frame.message_id,
             )
+        except TypeError:  # orjson: the handler's result holds a value that is not JSON
+            log.exception(
+                "event=reply_not_json remote=%s message_id=%s", self.remote_id, frame.message_id
+            )
+            if isinstance(frame, CallResult):
+                await self._reply(
+                    CallError(frame.message_id, "InternalError", "response is not JSON", {})
+                )
 
     def _error(self, request: Request, code: str, description: str) -> CallError | None:
         if isinstance(request, Send):
