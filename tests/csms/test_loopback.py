@@ -11,7 +11,7 @@ import pytest
 
 from ocppnet.csms import CsmsApp, CsmsConfig, StationChanged, Subscription
 from ocppnet.errors import UnknownClient
-from ocppnet.transport.client import StationClient
+from ocppnet.transport.client import LinkRefused, StationClient
 from ocppnet.transport.handlers import CallContext, Handlers
 
 TIME = "2025-03-01T12:00:00Z"
@@ -99,3 +99,19 @@ async def test_station_session_is_stored(tmp_path: Path, version: str) -> None:
     assert ("in", "BootNotification") in logged and ("out", "Reset") in logged
     assert len(logged) == 10  # 3 requests in + 3 answers, 2 requests out + 2 answers
     con.close()
+
+
+async def test_security_profile_1_from_the_config(tmp_path: Path) -> None:
+    config = CsmsConfig(store=str(tmp_path / "c.sqlite3"), port=0, security_profile=1,
+                        passwords={"CS-9": "pw-9"})
+    async with CsmsApp(config) as app:
+        server = await app.serve()
+        try:
+            url = f"ws://127.0.0.1:{server.port}"
+            with pytest.raises(LinkRefused):
+                await StationClient(url, "CS-9", password="wrong", backoff=None).start()
+            async with StationClient(url, "CS-9", password="pw-9", backoff=None) as conn:
+                r = await conn.call("Heartbeat", {})
+                assert "currentTime" in r
+        finally:
+            await server.close()

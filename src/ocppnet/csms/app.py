@@ -20,6 +20,7 @@ from ocppnet.csms import handlers_v2, handlers_v16
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, StationLink, utc_now
 from ocppnet.csms.events import EventBus, MessageSeen
+from ocppnet.csms.server_security import server_security
 from ocppnet.errors import NotImplementedAction, OcppNetError, UnknownClient
 from ocppnet.store import Direction, IdTokenRecord, MessageLogEntry, Store, open_store
 from ocppnet.transport.connection import Connection
@@ -82,13 +83,14 @@ class CsmsApp:
         security: ServerSecurity | None = None,
         **kwargs: Any,
     ) -> CsmsServer:
-        """Listen for stations (host/port from the config unless given); the app must be
-        started. Extra keyword arguments go to :func:`serve_csms` (e.g. on_overlay_link)."""
+        """Listen for stations (host/port/security from the config unless given); the app
+        must be started. Extra keyword arguments go to :func:`serve_csms` (e.g.
+        on_overlay_link)."""
         return await serve_csms(
             self.handlers,
             self.config.host if host is None else host,
             self.config.port if port is None else port,
-            security=security,
+            security=security if security is not None else server_security(self.config),
             on_connect=self.on_connect,
             on_disconnect=self.on_disconnect,
             **kwargs,
