@@ -58,14 +58,15 @@ def postgres_url() -> Iterator[str]:
         yield from _start_postgres()
 
 
-def _fresh_database(server_url: str) -> str:
+def _fresh_schema(server_url: str) -> str:
+    """A URL whose sessions use a new, empty schema (much faster than CREATE DATABASE)."""
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    base, _, query = server_url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+        conn.execute(f"CREATE SCHEMA {name}")
+    separator = "&" if "?" in server_url else "?"
+    return f"{server_url}{separator}options=-csearch_path%3D{name}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -73,7 +74,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "sqlite":
         s: SqlStore = SqliteStore(tmp_path / "csms.sqlite3")
     else:
-        url = _fresh_database(request.getfixturevalue("postgres_url"))
+        url = _fresh_schema(request.getfixturevalue("postgres_url"))
         opened = open_store(url)
         assert isinstance(opened, SqlStore)
         s = opened
