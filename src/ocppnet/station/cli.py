@@ -1,0 +1,126 @@
+"""``ocppnet station``: one simulated station, or ``--count N`` of them for load.
+
+Registered by the main CLI with :func:`register`; the subcommand returns an exit code and
+turns bad input into one line on stderr (exit 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import ssl
+import sys
+from typing import Any
+from urllib.parse import urlparse
+
+from ocppnet.rpc.versions import VERSIONS
+from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
+from ocppnet.station.model import StationConfig
+from ocppnet.station.profile_store import Electrical
+from ocppnet.station.scenario import Scenario
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``station`` subcommand to the main parser's subparsers."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "station", help="simulated charging station(s)",
+        description="Run simulated OCPP charging stations against a CSMS or a node.")
+    p.add_argument("--url", required=True, help="CSMS/node base URL, e.g. ws://127.0.0.1:9000/ocpp "
+                   "(the station id is appended)")
+    p.add_argument("--id", default=None, help="station id, or a pattern with --count "
+                   "(default CS-{:05d})")
+    p.add_argument("--count", type=int, default=1, help="number of stations (default 1)")
+    p.add_argument("--version", choices=VERSIONS, default="2.0.1", help="OCPP version")
+    p.add_argument("--password", help="HTTP Basic password (security profile 1/2)")
+    p.add_argument("--ca-file", help="CA bundle to verify the server (wss://)")
+    p.add_argument("--cert", help="client certificate (security profile 3)")
+    p.add_argument("--key", help="client private key for --cert")
+    p.add_argument("--duration", type=float, default=None,
+                   help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--rate", type=float, default=50.0, help="new connections per second")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="simulated seconds per real second (compress time)")
+    p.add_argument("--meter-interval", type=float, default=60.0,
+                   help="meter value interval, simulated seconds")
+    p.add_argument("--heartbeat", type=float, default=None,
+                   help="heartbeat interval, simulated seconds (default: from the CSMS)")
+    p.add_argument("--idle", type=float, default=600.0,
+                   help="mean time between sessions per EVSE, simulated seconds")
+    p.add_argument("--session", type=float, default=1800.0,
+                   help="charging time per session, simulated seconds")
+    p.add_argument("--no-auto", action="store_true",
+                   help="no simulated drivers: only boot, heartbeat and CSMS requests")
+    p.add_argument("--id-token", default="SIMTOKEN01", help="token the drivers present")
+    p.add_argument("--evses", type=int, default=1, help="EVSEs per station")
+    p.add_argument("--max-power", type=float, default=22_000.0, help="EVSE max power, W")
+    p.add_argument("--voltage", type=float, default=230.0, help="for A limits, V per phase")
+    p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
+    p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
+    p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.set_defaults(func=run)
+
+
+class _BadInput(Exception):
+    pass
+
+
+def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if urlparse(args.url).scheme != "wss":
+        if args.ca_file or args.cert:
+            raise _BadInput("--ca-file/--cert need a wss:// URL")
+        return None
+    if bool(args.cert) != bool(args.key):
+        raise _BadInput("--cert and --key go together")
+    try:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=args.ca_file)
+        if args.cert:
+            context.load_cert_chain(args.cert, args.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise _BadInput(f"cannot load TLS files: {exc}") from None
+    return context
+
+
+def build_config(args: argparse.Namespace) -> FleetConfig:
+    """The fleet configuration from parsed arguments; raises ValueError for bad input."""
+    scheme = urlparse(args.url).scheme
+    if scheme not in ("ws", "wss"):
+        raise _BadInput(f"--url must start with ws:// or wss://, not {args.url!r}")
+    pattern = args.id or ("CS-{:05d}" if args.count > 1 else "CS-00001")
+    try:
+        station_ids(pattern, args.count)
+        return FleetConfig(
+            url=args.url, count=args.count, id_pattern=pattern, version=args.version,
+            rate=args.rate, password=args.password, ssl_context=_ssl_context(args),
+            scenario=Scenario(auto=not args.no_auto, idle_s=args.idle, session_s=args.session,
+                              meter_interval_s=args.meter_interval, heartbeat_s=args.heartbeat,
+                              id_token=args.id_token),
+            station=StationConfig(
+                evse_count=args.evses, evse_max_power_w=args.max_power,
+                electrical=Electrical(args.voltage, args.phases)),
+            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed)
+    except ValueError as exc:
+        raise _BadInput(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``station`` subcommand; returns the exit code."""
+    try:
+        config = build_config(args)
+        if args.duration is not None and args.duration <= 0:
+            raise _BadInput("--duration must be > 0")
+    except _BadInput as exc:
+        print(f"ocppnet station: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(config, args.duration))
+
+
+async def _run(config: FleetConfig, duration: float | None) -> int:
+    fleet = Fleet(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, fleet.stop)
+    summary = await fleet.run(duration)
+    return 0 if summary.boots_accepted else 1
