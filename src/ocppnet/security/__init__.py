@@ -1,0 +1,31 @@
+"""End-to-end signatures (docs/signatures.md): keys, RFC 8785, sign/verify, policies, roles.
+
+Pure except ``keystore``. Most callers need only :class:`SecurityContext` and the value types
+it returns; the submodules hold one concept each.
+"""
+
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.keys import KeyPair
+from ocppnet.security.management import MANAGEMENT_ACTIONS
+from ocppnet.security.policy import Decision, Outcome, PolicySet
+from ocppnet.security.replay import ReplayCache
+from ocppnet.security.roles import Authorization, RoleSet
+from ocppnet.security.signatures import SignatureVerdict, VerdictStatus, sign, verify
+from ocppnet.security.trust import TrustStore
+
+__all__ = [
+    "MANAGEMENT_ACTIONS",
+    "Authorization",
+    "Decision",
+    "KeyPair",
+    "Outcome",
+    "PolicySet",
+    "ReplayCache",
+    "RoleSet",
+    "SecurityContext",
+    "SignatureVerdict",
+    "TrustStore",
+    "VerdictStatus",
+    "sign",
+    "verify",
+]

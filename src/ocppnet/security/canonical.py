@@ -46,7 +46,9 @@ class _Slow(Exception):
     """orjson's key order or type handling cannot be trusted for this value."""
 
 
-def _float(f: float) -> orjson.Fragment:
+def _float(f: float) -> orjson.Fragment | int:
+    if f.is_integer() and -_SAFE <= f <= _SAFE:
+        return int(f)  # ECMAScript prints integral doubles below 1e21 as integers
     r = repr(f)
     if "e" in r or "n" in r or f == 0:  # exponent form, inf/nan, -0.0
         return _Fragment(format_number(f))

@@ -219,9 +219,9 @@ def _verify_one(
     if sig["encodingMethod"] != ENCODING_METHOD:
         return verdict(VerdictStatus.UNKNOWN_ALGORITHM,
                        f"unknown encodingMethod {sig['encodingMethod']!r}")
-    value = sig["value"]
     try:
-        raw = base64.b64decode(value, validate=True) if len(value) % 4 == 0 else None
+        value = sig["value"]
+        raw = binascii.a2b_base64(value, strict_mode=True) if len(value) % 4 == 0 else None
     except (binascii.Error, ValueError):
         raw = None
     if raw is None:
@@ -272,6 +272,10 @@ def _verify_one(
 def _shape_problem(sig: Any) -> str:
     if not isinstance(sig, dict):
         return "signature is not an object"
+    if all(type(sig.get(name)) is str for name in _REQUIRED) and (
+        "name" not in sig or type(sig["name"]) is str
+    ) and ("description" not in sig or type(sig["description"]) is str):
+        return ""
     for name in _REQUIRED:
         if name not in sig:
             return f"missing field {name!r}"
