@@ -19,17 +19,6 @@ import orjson
 
 from ocppnet.rpc.frames import Call
 
-# Requests OCPP requires to be delivered even across outages (2.0.1 part 2 E and 1.6 section 4).
-MUST_NOT_LOSE: frozenset[str] = frozenset(
-    {
-        "TransactionEvent",
-        "StartTransaction",
-        "StopTransaction",
-        "MeterValues",
-        "SecurityEventNotification",
-    }
-)
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -110,6 +99,10 @@ class ForwardQueue:
             )
             for row in rows
         ]
+
+    def upstreams(self) -> list[str]:
+        """Upstreams with a backlog (at start-up: what a previous run left queued)."""
+        return [row[0] for row in self._db.execute("SELECT DISTINCT upstream FROM queue")]
 
     def count(self, upstream: str | None = None) -> int:
         if upstream is None:

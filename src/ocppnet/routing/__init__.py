@@ -6,7 +6,7 @@ the returned decision; nothing here does I/O or reads a clock.
 
 from ocppnet.routing.decisions import Decision, Deliver, Drop, Fanout, Forward, Hold, Reject
 from ocppnet.routing.filters import FilterRule, ForwardingFilter
-from ocppnet.routing.forwarding import decide, frame_for_link, originate, timeout_reply
+from ocppnet.routing.forwarding import decide, frame_for_link, originate, retarget, timeout_reply
 from ocppnet.routing.ids import BROADCAST, CSMS, DEFAULT_ROUTE, is_node_id
 from ocppnet.routing.links import LinkInfo
 from ocppnet.routing.pending import PendingRequest, PendingTable
@@ -38,5 +38,6 @@ __all__ = [
     "frame_for_link",
     "is_node_id",
     "originate",
+    "retarget",
     "timeout_reply",
 ]

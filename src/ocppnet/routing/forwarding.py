@@ -35,11 +35,11 @@ _BROADCAST_SEND_ONLY = ("NetworkingError", "broadcast is only for SEND")
 def frame_for_link(frame: Frame, link: LinkInfo) -> Frame:
     """The frame as written on ``link``: standard mode strips DEST and PATH."""
     if link.mode == "standard":
-        return _retarget(frame, None, ())
+        return retarget(frame, None, ())
     return frame
 
 
-def _retarget(frame: Frame, dest: str | None, path: tuple[str, ...]) -> Frame:
+def retarget(frame: Frame, dest: str | None, path: tuple[str, ...]) -> Frame:
     """``frame`` with new routing fields (direct construction: 3x faster than replace())."""
     if isinstance(frame, Call | Send):
         return type(frame)(frame.message_id, frame.action, frame.payload, dest, path)
@@ -108,7 +108,7 @@ def decide(
         return _broadcast(frame, arrived_on, node_id, table, hop_limit)
     if len(path) >= hop_limit:
         return refuse("NetworkingError", f"hop limit {hop_limit} reached")
-    out = _retarget(frame, dest, (*path, node_id))
+    out = retarget(frame, dest, (*path, node_id))
     if isinstance(frame, CallResult | CallError):
         matched = matched or pending.pop_source(dest, frame.message_id)
         back_link = table.link(matched.in_link) if matched and matched.in_link else None
@@ -237,9 +237,9 @@ def _enter_from_station(
         entry = pending.pop_link(link.link_id, frame.message_id)
         if entry is None:
             return Drop(f"response {frame.message_id} from {link.remote_id}: no pending request")
-        return _retarget(frame, entry.source, path), entry
+        return retarget(frame, entry.source, path), entry
     # requests go to any CSMS; a CALLRESULTERROR's target is not tracked, CSMS is the best guess
-    return _retarget(frame, CSMS, path), None
+    return retarget(frame, CSMS, path), None
 
 
 def _broadcast(
@@ -250,7 +250,7 @@ def _broadcast(
         return _refuse(frame, arrived_on, node_id, _BROADCAST_SEND_ONLY, to=frame.path[0])
     decisions: list[Deliver | Forward] = [Deliver(frame, arrived_on.link_id)]
     if len(frame.path) < hop_limit:
-        out = _retarget(frame, frame.dest, (*frame.path, node_id))
+        out = retarget(frame, frame.dest, (*frame.path, node_id))
         for link in sorted(table.links.values(), key=lambda k: k.link_id):
             if (
                 link.overlay

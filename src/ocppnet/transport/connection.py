@@ -118,6 +118,11 @@ class Connection:
     def is_attached(self) -> bool:
         return self._sender is not None
 
+    @property
+    def pending_message_id(self) -> str | None:
+        """The message id of our CALL in flight, if any (routers match errors by it)."""
+        return self._pending.message_id if self._pending is not None else None
+
     async def wait_attached(self) -> None:
         await self._attached.wait()
 

@@ -1,0 +1,232 @@
+"""The running networking node: downstream server, upstream links, router, queue, announcer.
+
+``node = Node(config)``; ``await node.start()``; ``await node.stop()``. Stations (standard mode)
+and child nodes (overlay mode) connect to ``node.port``; each configured upstream gets one
+overlay link (or the per-station fallback towards a plain CSMS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ocppnet.errors import ConfigError
+from ocppnet.node.config import NodeConfig
+from ocppnet.node.queue import ForwardQueue
+from ocppnet.node.router import Router
+from ocppnet.node.upstream import Upstream
+from ocppnet.pki.tls import CertFiles, server_ssl_context
+from ocppnet.routing import DEFAULT_ROUTE, LinkInfo, build_announcement
+from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
+from ocppnet.transport.link import Link
+from ocppnet.transport.options import LinkOptions
+from ocppnet.transport.security import ServerSecurity, StaticPasswords
+from ocppnet.transport.server import LinkServer, serve
+from ocppnet.web.api import HttpServer, json_app, serve_http
+
+log = logging.getLogger("ocppnet.node")
+
+
+def node_security(config: NodeConfig) -> ServerSecurity:
+    """What stations and child nodes must present to this node (ConfigError names the key)."""
+    profile = config.security_profile
+    passwords = StaticPasswords(config.passwords) if profile in (1, 2) else None
+    context = None
+    if profile >= 2:
+        assert config.tls_cert is not None and config.tls_key is not None
+        try:
+            ca = Path(config.tls_ca).read_bytes() if profile == 3 and config.tls_ca else None
+            context = server_ssl_context(
+                CertFiles(Path(config.tls_cert), Path(config.tls_key)), client_ca_pem=ca
+            )
+        except OSError as exc:
+            raise ConfigError(f"node.tls_cert/tls_key/tls_ca: cannot load: {exc}") from None
+    return ServerSecurity(profile, passwords, context)
+
+
+def downstream_link_info(link: Link, counter: int) -> LinkInfo:
+    """A station (standard mode) or a child node (overlay mode), seen by the router."""
+    info = link.info
+    link_id = f"{info.station_id}#{counter}"
+    if info.overlay:
+        return LinkInfo(link_id, "overlay", info.station_id, "downstream")
+    return LinkInfo(link_id, "standard", info.station_id, "downstream")
+
+
+class Node:
+    """A networking node (local controller) built from a :class:`NodeConfig`."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        *,
+        security: ServerSecurity | None = None,
+        options: LinkOptions | None = None,
+    ) -> None:
+        self.config = config
+        self.security = security
+        self.options = options or LinkOptions()
+        self.queue = ForwardQueue(config.queue) if config.queue else None
+        self.router = Router(
+            config.id,
+            hop_limit=config.hop_limit,
+            learned_ttl=config.learned_ttl,
+            request_timeout=config.request_timeout,
+            filters=config.filters,
+            queue=self.queue,
+        )
+        self._topology_changed = asyncio.Event()
+        self.upstreams: dict[str, Upstream] = {}
+        for index, upstream in enumerate(config.upstreams):
+            self.upstreams[upstream.id] = Upstream(
+                self.router, upstream, options=self.options,
+                station_passwords=self._station_password,
+                on_up=self._topology_changed.set,
+            )
+            destinations = upstream.routes or (("CSMS", DEFAULT_ROUTE) if index == 0 else ())
+            for destination in destinations:
+                self.router.table.add_static(
+                    destination, upstream.id, priority=upstream.priority, weight=upstream.weight
+                )
+        for route in config.routes:
+            self.router.table.add_static(
+                route.destination, route.via, priority=route.priority, weight=route.weight
+            )
+        self.server: LinkServer | None = None
+        self.http: HttpServer | None = None
+        self._station_links: dict[str, Link] = {}
+        self._counter = 0
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None, "node not started"
+        return self.server.port
+
+    def _station_password(self, station_id: str) -> str | None:
+        return self.config.passwords.get(station_id)
+
+    async def start(self) -> None:
+        """Listen downstream, dial every upstream, start housekeeping (OSError: port taken)."""
+        self.router.start()
+        self.server = await serve(
+            self._on_link,
+            self.config.host,
+            self.config.port,
+            security=self.security or node_security(self.config),
+            subprotocols=self.config.subprotocols,
+            allow_overlay=True,
+            options=self.options,
+        )
+        for upstream in self.upstreams.values():
+            self._tasks.append(asyncio.create_task(upstream.run(), name=f"up:{upstream.link_id}"))
+        self._tasks.append(asyncio.create_task(self._announce_loop(), name="announce"))
+        if self.config.http_port is not None:
+            self.http = await serve_http(
+                json_app({"/api/node": self.snapshot}), self.config.http_host,
+                self.config.http_port,
+            )
+        log.info(
+            "event=node_started node=%s listen=%s:%d upstreams=%s",
+            self.config.id, self.config.host, self.port, ",".join(self.upstreams) or "-",
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.http is not None:
+            await self.http.close()
+        if self.server is not None:
+            await self.server.close()
+        await self.router.stop()
+        if self.queue is not None:
+            self.queue.close()
+
+    async def __aenter__(self) -> Node:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- downstream links ---------------------------------------------------------------
+
+    async def _on_link(self, link: Link) -> None:
+        station_id = link.info.station_id
+        if station_id == self.config.id or station_id in self.upstreams:
+            await link.close(1008, f"{station_id} is this node or one of its upstreams")
+            return
+        previous = self._station_links.get(station_id)
+        if previous is not None:
+            log.info("event=link_replaced node=%s station=%s", self.config.id, station_id)
+            await previous.close(1000, "replaced by a newer connection")
+        self._counter += 1
+        info = downstream_link_info(link, self._counter)
+        self._station_links[station_id] = link
+        if not info.overlay:
+            for upstream in self.upstreams.values():
+                upstream.station_up(station_id, link.info.version)
+        self._topology_changed.set()
+        try:
+            await self.router.run_link(link, info, link.info.version)
+        finally:
+            if self._station_links.get(station_id) is link:
+                del self._station_links[station_id]
+                if not info.overlay:
+                    for upstream in self.upstreams.values():
+                        upstream.station_down(station_id)
+            self._topology_changed.set()
+
+    # --- topology announcements ---------------------------------------------------------
+
+    async def _announce_loop(self) -> None:
+        """Tell every overlay upstream which ids are behind this node (full state), on change
+        (debounced) and every ``announce_interval`` seconds."""
+        interval = self.config.announce_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._topology_changed.wait(), interval)
+            await asyncio.sleep(0.2)  # coalesce a burst of connects into one announcement
+            self._topology_changed.clear()
+            await self.announce()
+
+    async def announce(self) -> None:
+        now = self.router.clock()
+        destinations = self.router.table.downstream_destinations(now)
+        ttl = max(1, int(self.config.announce_interval * 3))
+        payload = build_announcement(
+            self.config.id, destinations, ttl_seconds=ttl, timestamp=datetime.now(UTC)
+        )
+        for upstream in self.upstreams.values():
+            if upstream.state != "up":
+                continue
+            try:
+                answer = await self.router.call_neighbour(
+                    upstream.link_id, TOPOLOGY_ACTION, payload, wait=10.0
+                )
+            except Exception as exc:
+                log.warning(
+                    "event=announce_failed node=%s upstream=%s reason=%r",
+                    self.config.id, upstream.link_id, str(exc) or type(exc).__name__,
+                )
+                continue
+            log.info(
+                "event=announced node=%s upstream=%s destinations=%d answer=%s",
+                self.config.id, upstream.link_id, len(destinations), type(answer).__name__,
+            )
+
+    # --- introspection ------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        data = self.router.snapshot()
+        data["upstreams"] = [u.status() for u in self.upstreams.values()]
+        data["listen"] = f"{self.config.host}:{self.port}" if self.server else None
+        return data
