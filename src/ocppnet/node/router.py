@@ -52,6 +52,11 @@ class FrameWriter(Protocol):
     async def write(self, frame: Frame) -> None: ...
 
 
+Guard = Callable[[Call, str], str | None]
+"""``guard(call, version) -> reason | None``: a check on every request this node forwards
+(e.g. signature policy or roles); a reason rejects it with CALLERROR SecurityError."""
+
+
 class LocalApplication(Protocol):
     """What a router hands frames addressed to itself (a CSMS, a local controller app)."""
 
@@ -143,6 +148,7 @@ class Router:
         self.local: LocalApplication | None = None
         self.links: dict[str, AttachedLink] = {}
         self.observers: list[Callable[[FrameEvent], None]] = []
+        self.guards: list[Guard] = []
         self.counters: dict[str, int] = {
             "forwarded": 0, "delivered": 0, "rejected": 0, "dropped": 0, "queued": 0,
             "drained": 0, "decode_failed": 0,
@@ -349,6 +355,11 @@ class Router:
         version = version or (source.version if source is not None else "2.0.1")
         if isinstance(decision, Forward):
             frame = decision.frame
+            if self.guards and isinstance(frame, Call):
+                reason = self._guard(frame, version)
+                if reason is not None:
+                    await self._refuse_guarded(frame, reason, source, version)
+                    return
             if (
                 isinstance(frame, Call)
                 and self._queued.get(decision.link_id)
@@ -384,6 +395,37 @@ class Router:
         elif isinstance(decision, Drop):
             self.counters["dropped"] += 1
             log.info("event=dropped node=%s reason=%r", self.node_id, decision.reason)
+
+    def _guard(self, frame: Call, version: str) -> str | None:
+        for guard in self.guards:
+            try:
+                reason = guard(frame, version)
+            except Exception:
+                log.exception("event=guard_failed node=%s action=%s", self.node_id, frame.action)
+                reason = "security check failed"
+            if reason is not None:
+                return reason
+        return None
+
+    async def _refuse_guarded(
+        self, frame: Call, reason: str, source: AttachedLink | None, version: str
+    ) -> None:
+        self.counters["rejected"] += 1
+        log.warning(
+            "event=guard_rejected node=%s action=%s message_id=%s reason=%r",
+            self.node_id, frame.action, frame.message_id, reason,
+        )
+        if frame.path:
+            self.pending.pop_source(frame.path[0], frame.message_id)
+        reply = CallError(
+            frame.message_id, "SecurityError", reason, {},
+            dest=frame.path[0] if frame.path else None, path=(self.node_id,),
+        )
+        if source is None:
+            if self.local is not None:
+                await self.local.deliver(reply, version)
+            return
+        await self._write(source.info.link_id, frame_for_link(reply, source.info))
 
     async def _deliver(self, frame: Frame, version: str, source: AttachedLink | None) -> None:
         if isinstance(frame, CallResult | CallError) and frame.message_id in self._own_calls:
