@@ -358,7 +358,7 @@ class Router:
             if self.guards and isinstance(frame, Call):
                 reason = self._guard(frame, version)
                 if reason is not None:
-                    await self._refuse_guarded(frame, reason, source, version)
+                    await self._refuse_guarded(decision.link_id, frame, reason, source, version)
                     return
             if (
                 isinstance(frame, Call)
@@ -408,7 +408,7 @@ class Router:
         return None
 
     async def _refuse_guarded(
-        self, frame: Call, reason: str, source: AttachedLink | None, version: str
+        self, link_id: str, frame: Call, reason: str, source: AttachedLink | None, version: str
     ) -> None:
         self.counters["rejected"] += 1
         log.warning(
@@ -416,10 +416,13 @@ class Router:
             self.node_id, frame.action, frame.message_id, reason,
         )
         if frame.path:
+            origin: str | None = frame.path[0]
             self.pending.pop_source(frame.path[0], frame.message_id)
+        else:  # already stripped for a station's link: the pending entry knows the asker
+            entry = self.pending.pop_link(link_id, frame.message_id)
+            origin = entry.source if entry is not None else None
         reply = CallError(
-            frame.message_id, "SecurityError", reason, {},
-            dest=frame.path[0] if frame.path else None, path=(self.node_id,),
+            frame.message_id, "SecurityError", reason, {}, dest=origin, path=(self.node_id,)
         )
         if source is None:
             if self.local is not None:
