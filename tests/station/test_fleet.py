@@ -33,7 +33,9 @@ async def test_fleet_boots_everyone_and_completes_sessions(csms: MiniCsms, versi
     assert summary.stations == 20 and summary.boots_accepted == 20
     assert len({s for s, _, _ in csms.received}) == 20
     assert summary.errors == 0
-    assert summary.messages_sent == len(csms.received)
+    # counted when answered: at stop, each station may have one call in flight, received by
+    # the CSMS but not yet answered
+    assert summary.messages_sent <= len(csms.received) <= summary.messages_sent + 20
     ended = (len([e for e in csms.of("TransactionEvent") if e["eventType"] == "Ended"])
              if version != "1.6" else len(csms.of("StopTransaction")))
     assert ended <= summary.transactions_ended and ended >= 10
