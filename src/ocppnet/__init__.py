@@ -1,3 +1,3 @@
-"""ocppnet: an OCPP networking stack with overlay routing, end-to-end signatures and binary frames."""
+"""ocppnet: an OCPP networking stack: overlay routing, end-to-end signatures, binary frames."""
 
 __version__ = "0.1.0"
