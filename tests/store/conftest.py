@@ -4,6 +4,7 @@ on a Unix socket, no TCP port)."""
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
 import pwd
@@ -21,7 +22,11 @@ from ocppnet.store.sql_store import SqlStore
 
 
 def _start_postgres() -> Iterator[str]:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    # Debian keeps the server binaries off PATH, in /usr/lib/postgresql/<major>/bin
+    search = os.pathsep.join(
+        [os.environ.get("PATH", ""), *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    )
+    initdb, pg_ctl = shutil.which("initdb", path=search), shutil.which("pg_ctl", path=search)
     if initdb is None or pg_ctl is None:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found")
     base = Path(tempfile.mkdtemp(prefix="ocppnet-pg-"))
