@@ -128,6 +128,18 @@ class _Reader:
             return None
         return self.text(key, "")
 
+    def positive(self, key: str, default: float) -> float:
+        value = self.number(key, default)
+        if not value > 0:
+            raise self.fail(key, "must be > 0")
+        return value
+
+    def port(self, key: str, default: int | None) -> int | None:
+        value = self.optional_int(key) if default is None else self.integer(key, default)
+        if value is not None and not 0 <= value <= 65535:
+            raise self.fail(key, "must be 0..65535")
+        return value
+
     def optional_int(self, key: str) -> int | None:
         if self.table.get(key) is None:
             return None
@@ -190,7 +202,7 @@ def _upstream(reader: _Reader) -> UpstreamConfig:
         subprotocols=_subprotocols(reader, ("ocpp2.0.1",)),
         routes=reader.str_list("routes", ()),
         priority=reader.integer("priority", 0),
-        weight=reader.integer("weight", 1),
+        weight=_weight(reader),
         station_passwords=reader.str_map("station_passwords"),
     )
 
@@ -203,10 +215,14 @@ def _route(reader: _Reader, upstream_ids: set[str]) -> StaticRoute:
     destination = reader.required("destination")
     if destination != DEFAULT_ROUTE and destination != "CSMS" and not is_node_id(destination):
         raise reader.fail("destination", f"{destination!r} is not a node id")
+    return StaticRoute(destination, via, reader.integer("priority", 0), _weight(reader))
+
+
+def _weight(reader: _Reader) -> int:
     weight = reader.integer("weight", 1)
     if weight < 1:
         raise reader.fail("weight", "must be >= 1")
-    return StaticRoute(destination, via, reader.integer("priority", 0), weight)
+    return weight
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfig:
@@ -229,13 +245,13 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfi
         for key in ("tls_cert", "tls_key") + (("tls_ca",) if profile == 3 else ()):
             if reader.optional_str(key) is None:
                 raise reader.fail(key, f"needed for security profile {profile}")
-    port = reader.integer("port", 0)
-    if not 0 <= port <= 65535:
-        raise reader.fail("port", "must be 0..65535")
+    port = reader.port("port", 0) or 0
     upstreams = tuple(_upstream(r) for r in reader.tables("upstreams"))
     ids = [u.id for u in upstreams]
     if len(set(ids)) != len(ids):
         raise reader.fail("upstreams", "upstream ids must be unique")
+    if node_id in ids:
+        raise reader.fail(f"upstreams[{ids.index(node_id)}].id", "must differ from node.id")
     routes = tuple(_route(r, set(ids)) for r in reader.tables("routes"))
     filters_section = node.get("filters", {})
     if not isinstance(filters_section, Mapping):
@@ -258,12 +274,12 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfi
         tls_ca=reader.optional_str("tls_ca"),
         subprotocols=_subprotocols(reader, ("ocpp2.0.1", "ocpp2.1", "ocpp1.6")),
         hop_limit=hop_limit,
-        learned_ttl=reader.number("learned_ttl", 300.0),
-        request_timeout=reader.number("request_timeout", 60.0),
-        announce_interval=reader.number("announce_interval", 30.0),
+        learned_ttl=reader.positive("learned_ttl", 300.0),
+        request_timeout=reader.positive("request_timeout", 60.0),
+        announce_interval=reader.positive("announce_interval", 30.0),
         queue=reader.optional_str("queue"),
         http_host=reader.text("http_host", "127.0.0.1"),
-        http_port=reader.optional_int("http_port"),
+        http_port=reader.port("http_port", None),
         upstreams=upstreams,
         routes=routes,
         filters=filters,
