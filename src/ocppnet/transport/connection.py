@@ -175,6 +175,10 @@ class Connection:
                     raise CallTimeout(f"no response to {action} within {wait}s") from None
             finally:
                 self._pending = None
+                if future.done() and not future.cancelled():
+                    future.exception()  # mark retrieved: detach() may have failed it mid-send
+                else:
+                    future.cancel()
 
     async def send(self, action: str, payload: JsonObject) -> None:
         """OCPP 2.1 SEND: a request without response; not queued behind the call in flight."""
