@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from ocppnet.errors import CallTimeout, ConnectionClosed, OcppNetError
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.rpc.versions import check_version, subprotocol_for_version
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.endpoint import secure_handlers, sign_request
 from ocppnet.station.clock import Clock, SimClock
 from ocppnet.station.dialect import Dialect
 from ocppnet.station.events import (
@@ -63,8 +65,10 @@ class SimulatedStation:
         call_timeout: float = 30.0,
         queue_limit: int = 1_000,
         options: LinkOptions | None = None,
+        security: SecurityContext | None = None,
     ) -> None:
         self.station_id = station_id
+        self.security = security  # end-to-end signatures: verify commands, sign per policy
         self.version = check_version(version)
         self.config = config or StationConfig()
         if self.version == "1.6" and self.config.connectors_per_evse != 1:
@@ -81,8 +85,9 @@ class SimulatedStation:
         self.handlers = Handlers()
         self.dialect: Dialect = self._make_dialect()
         self.dialect.register(self.handlers)
+        incoming = self.handlers if security is None else secure_handlers(self.handlers, security)
         self.client = StationClient(
-            url, station_id, handlers=self.handlers,
+            url, station_id, handlers=incoming,
             subprotocols=[subprotocol_for_version(self.version)], password=password,
             ssl_context=ssl_context, backoff=backoff, call_timeout=call_timeout,
             options=options, on_connect=self._on_connect, on_disconnect=self._on_disconnect,
@@ -221,6 +226,8 @@ class SimulatedStation:
     async def _call(self, action: str, payload: JsonObject) -> JsonObject:
         """conn.call with bookkeeping; ConnectionClosed/CallTimeout mean "try again later"."""
         try:
+            if self.security is not None:
+                payload = sign_request(self.security, action, payload, version=self.version)
             response = await self.connection.call(action, payload)
         except ConnectionClosed:
             raise
