@@ -1,0 +1,167 @@
+"""``ocppnet csms``: the embedded CSMS (overlay-aware) with its dashboard over HTTP.
+
+``ocppnet csms --config csms.toml`` (or flags only: ``--port``, ``--store``, ...). Flags
+override the file. A bad file, a store that cannot be opened or a port in use end the command
+with one line on stderr and a non-zero exit code; SIGINT/SIGTERM stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from ocppnet.cli.main import run_async
+from ocppnet.csms.app import CsmsApp
+from ocppnet.csms.config import CsmsConfig, load_config
+from ocppnet.csms.server_security import server_security
+from ocppnet.errors import ConfigError
+from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
+from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.web.dashboard import Dashboard, NodeSource
+from ocppnet.web.feed import MessageFeed
+
+log = logging.getLogger("ocppnet.csms.cli")
+
+DEFAULT_HTTP_PORT = 8080
+T = TypeVar("T")
+
+
+class ListenError(Exception):
+    """A port could not be bound; the message names the address and what it was for."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``csms`` subcommand to the main parser's subparsers."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "csms", help="run the embedded CSMS with its dashboard",
+        description="Run the embedded CSMS (stations connect directly or through networking "
+                    "nodes) and serve the dashboard over HTTP.")
+    p.add_argument("--config", help="TOML file with a [csms] table (see examples/csms.toml)")
+    p.add_argument("--id", help="node id of the CSMS in the overlay (default CSMS)")
+    p.add_argument("--host", help="address stations and nodes connect to (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="WebSocket port (default 9000; 0 = any free port)")
+    p.add_argument("--store", help="SQLite file, ':memory:' or postgresql:// URL")
+    p.add_argument("--http-host", default="127.0.0.1", help="dashboard address")
+    p.add_argument("--http-port", type=int, default=DEFAULT_HTTP_PORT,
+                   help=f"dashboard port (default {DEFAULT_HTTP_PORT}; 0 = any free port)")
+    p.add_argument("--no-dashboard", action="store_true", help="serve no HTTP at all")
+    p.add_argument("--node-url", action="append", default=[], metavar="NAME=URL",
+                   help="a node's HTTP address to show its routing table, e.g. "
+                        "NODE-A=http://127.0.0.1:8081 (repeatable)")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> CsmsConfig:
+    """The file's configuration (or the defaults) with the flags applied; ConfigError if bad."""
+    config = load_config(args.config) if args.config else CsmsConfig()
+    overrides = {k: getattr(args, k) for k in ("id", "host", "port", "store")
+                 if getattr(args, k) is not None}
+    if "port" in overrides and not 0 <= overrides["port"] <= 65535:
+        raise ConfigError(f"--port: expected 0..65535, got {overrides['port']}")
+    if not 0 <= args.http_port <= 65535:
+        raise ConfigError(f"--http-port: expected 0..65535, got {args.http_port}")
+    return dataclasses.replace(config, **overrides)
+
+
+def node_sources(specs: list[str]) -> dict[str, NodeSource]:
+    """``["NODE-A=http://..."]`` -> ``{"NODE-A": "http://..."}``; ConfigError names a bad one."""
+    sources: dict[str, NodeSource] = {}
+    for spec in specs:
+        name, sep, url = spec.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--node-url: expected NAME=http://host:port, got {spec!r}")
+        sources[name] = url
+    return sources
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    nodes = node_sources(args.node_url)
+    http = None if args.no_dashboard else (args.http_host, args.http_port)
+    try:
+        return run_async(_serve(config, http, nodes))
+    except ListenError as exc:
+        print(f"ocppnet csms: {exc}", file=sys.stderr)
+        return 1
+
+
+async def listen(what: str, host: str, port: int, start: Callable[[], Awaitable[T]]) -> T:
+    """Await ``start()``; an OSError (port in use, bad address) becomes a ListenError naming
+    ``what`` and the address."""
+    try:
+        return await start()
+    except OSError as exc:
+        raise ListenError(
+            f"cannot listen on {host}:{port} for {what}: {exc.strerror or exc}"
+        ) from None
+
+
+async def serve_csms_app(app: CsmsApp) -> OverlayCsmsServer:
+    """The app's WebSocket server: plain stations and networking nodes (overlay) alike."""
+    config = app.config
+    return await listen(
+        "stations and nodes", config.host, config.port,
+        lambda: serve_overlay_csms(
+            app.handlers, config.host, config.port, node_id=config.id,
+            security=server_security(config), on_connect=app.on_connect,
+            on_disconnect=app.on_disconnect,
+        ),
+    )
+
+
+async def start_dashboard(dashboard: Dashboard, host: str, port: int) -> HttpServer:
+    return await listen("the dashboard", host, port,
+                        lambda: serve_http(dashboard.asgi(), host, port))
+
+
+def ws_url(config: CsmsConfig, port: int) -> str:
+    scheme = "wss" if config.security_profile >= 2 else "ws"
+    return f"{scheme}://{config.host}:{port}/ocpp"
+
+
+async def _serve(
+    config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource]
+) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    app = CsmsApp(config)
+    async with contextlib.AsyncExitStack() as stack:
+        await app.start()
+        stack.push_async_callback(app.stop)
+        server = await serve_csms_app(app)
+        stack.push_async_callback(server.close)
+        feed = MessageFeed()
+        feed.follow(app.bus, config.id)
+        stack.push_async_callback(feed.close)
+        dashboard_url = "off"
+        if http is not None:
+            dashboard = Dashboard(app.store, csms_id=config.id, csms_router=server.router,
+                                  nodes=nodes, feed=feed, title=f"ocppnet CSMS {config.id}")
+            web = await start_dashboard(dashboard, *http)
+            stack.push_async_callback(web.close)
+            stack.callback(dashboard.close)
+            dashboard_url = f"{web.url}/"
+        print(
+            f"ocppnet csms {config.id}\n"
+            f"  stations and nodes: {ws_url(config, server.port)}/<station id>"
+            f"  (security profile {config.security_profile})\n"
+            f"  dashboard:          {dashboard_url}\n"
+            f"  store:              {config.store}\n"
+            "  Ctrl-C to stop",
+            file=sys.stderr, flush=True,
+        )
+        log.info("event=csms_started id=%s port=%d dashboard=%s store=%s",
+                 config.id, server.port, dashboard_url, config.store)
+        await stop.wait()
+        log.info("event=csms_stopping id=%s", config.id)
+    return 0

@@ -1,0 +1,91 @@
+"""The dashboard in a real headless Chromium (Debian's package, driven by Playwright).
+
+Starts the demo in this process (CSMS, NODE-A, NODE-B, grid operator, six stations), opens the
+page and checks what a person would look for: the chain in the topology, routes in a node's
+table, live messages with their path, energy delivered. Saves a screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ocppnet.cli.demo import STATIONS, Demo, DemoOptions
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright")
+
+CHROMIUM = os.environ.get("OCPPNET_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).with_name("artifacts")
+WAIT_MS = 15_000
+
+pytestmark = pytest.mark.skipif(
+    not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")),
+    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium, or set OCPPNET_CHROMIUM)",
+)
+
+
+async def test_dashboard_shows_the_chain_routes_messages_and_energy() -> None:
+    options = DemoOptions(http_port=0, speed=60.0, curtail_every=1.0, first_curtailment=0.5)
+    async with Demo(options) as demo, playwright_api.async_playwright() as pw:
+        executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+        browser = await pw.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1100})
+            await page.goto(demo.url)
+
+            # topology: the CSMS, both nodes and every station, as drawn vertices
+            for vid in ("CSMS", "NODE-A", "NODE-B", *(s[0] for s in STATIONS)):
+                await page.wait_for_selector(f'#topology g.vertex[data-id="{vid}"]',
+                                             timeout=WAIT_MS)
+            kinds = await page.eval_on_selector_all(
+                "#topology g.vertex", "vs => vs.map(v => [v.dataset.id, v.classList[1]])")
+            assert dict(kinds)["NODE-B"] == "node" and dict(kinds)["CS-B1"] == "station"
+            # NODE-B hangs below NODE-A: an overlay edge joins them
+            await page.wait_for_selector(
+                '#topology line.edge.overlay[data-edge="NODE-A|NODE-B"]', timeout=WAIT_MS)
+            assert "NODE-A" in await page.text_content("#topology") or ""
+
+            # NODE-A's routing table knows the stations behind NODE-B, via NODE-B's link
+            await page.wait_for_function(
+                """() => [...document.querySelectorAll('[data-node="NODE-A"] tr')]
+                     .some(tr => tr.cells[0]?.textContent === 'CS-B1'
+                                 && tr.cells[1]?.textContent.startsWith('NODE-B'))""",
+                timeout=WAIT_MS)
+            routes_a = await page.inner_text('[data-node="NODE-A"]')
+            assert "CS-B2" in routes_a and "CSMS" in routes_a
+
+            # live messages: boots and transactions with the path they took
+            await page.wait_for_function(
+                """() => [...document.querySelectorAll('#messages tbody tr')]
+                     .some(tr => tr.dataset.action === 'TransactionEvent'
+                                 && tr.cells[6].textContent.includes('NODE-B'))""",
+                timeout=WAIT_MS)
+            rows = await page.eval_on_selector_all(
+                "#messages tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
+            boots = [r for r in rows if r[5] == "BootNotification"]
+            assert any(r[6] == "CS-B1 → NODE-B → NODE-A" for r in boots), boots[:3]
+            assert all(r[7] for r in rows)  # every row has a signature verdict column
+
+            # a station that charged shows energy > 0 kWh
+            await page.wait_for_function(
+                """() => [...document.querySelectorAll('#stations tbody tr')]
+                     .some(tr => parseFloat(tr.dataset.energyWh) > 0)""",
+                timeout=WAIT_MS)
+            energies = await page.eval_on_selector_all(
+                "#stations tbody tr td.energy", "cs => cs.map(c => c.textContent)")
+            assert any(float(e) > 0 for e in energies)
+            assert len(energies) == len(STATIONS)
+            assert re.fullmatch(r"live", (await page.inner_text("#live")).strip())
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "dashboard.png"
+            await page.screenshot(path=str(shot), full_page=True)
+            print(f"dashboard screenshot: {shot}")
+        finally:
+            await browser.close()
