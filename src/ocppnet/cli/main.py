@@ -20,6 +20,7 @@ from ocppnet.errors import OcppNetError
 # Modules that provide ``register(subparsers)``; a part that is not installed is skipped.
 _PARTS = (
     "ocppnet.cli.keys",
+    "ocppnet.cli.policy",
     "ocppnet.csms.cli",
     "ocppnet.node.cli",
     "ocppnet.station.cli",
