@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from ocppnet.node.queue import ForwardQueue
-from ocppnet.node.router import Router
+from ocppnet.node.router import Router, plain_error
 from ocppnet.routing import FilterRule, ForwardingFilter, LinkInfo, build_announcement
 from ocppnet.rpc.codec import encode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
@@ -17,6 +17,15 @@ STATION = LinkInfo("CS-1#1", "standard", "CS-1", "downstream")
 STATION2 = LinkInfo("CS-2#2", "standard", "CS-2", "downstream")
 CHILD = LinkInfo("NODE-B#3", "overlay", "NODE-B", "downstream")
 BOOT = {"chargingStation": {"model": "m", "vendorName": "v"}, "reason": "PowerUp"}
+
+
+def plain_networking_error(frame: Frame) -> bool:
+    """What a plain station gets for an overlay NetworkingError: a code its version knows."""
+    return (
+        isinstance(frame, CallError) and frame.error_code == "GenericError"
+        and frame.error_description.startswith("NetworkingError: ")
+        and frame.dest is None and frame.path == ()
+    )
 
 
 def make_router(**kwargs: object) -> Router:
@@ -114,8 +123,7 @@ async def test_upstream_down_non_queued_request_gets_a_networking_error() -> Non
     station = router.attach(STATION, "2.0.1", st)
     await router.receive(station, encode(Call("b1", "BootNotification", BOOT)))
     [reply] = st.take()
-    assert isinstance(reply, CallError) and reply.error_code == "NetworkingError"
-    assert reply.dest is None and reply.path == ()  # in the station's (standard) mode
+    assert plain_networking_error(reply)
 
 
 async def test_queue_acks_and_drains_in_order_new_events_stay_behind_the_backlog() -> None:
@@ -186,7 +194,7 @@ async def test_write_failure_on_upstream_queues_a_must_not_lose_request() -> Non
     await router.receive(station, encode(Call("h1", "Heartbeat", {})))
     acked, refused = st.take()
     assert acked == CallResult("tx0", {})
-    assert isinstance(refused, CallError) and refused.error_code == "NetworkingError"
+    assert plain_networking_error(refused)
     assert queue.count("CSMS-1") == 1 and len(router.pending) == 0
     await router.stop()
     queue.close()
@@ -285,7 +293,7 @@ async def test_detach_answers_requests_waiting_on_the_lost_link() -> None:
     await router.receive(station, encode(Call("h1", "Heartbeat", {})))
     await router.detach("CSMS-1")
     [reply] = st.take()
-    assert isinstance(reply, CallError) and reply.error_code == "NetworkingError"
+    assert plain_networking_error(reply)
     assert "lost" in reply.error_description
 
 
@@ -299,7 +307,7 @@ async def test_request_timeout_answers_the_station() -> None:
     now[0] = 6.0
     await router.housekeeping()
     [reply] = st.take()
-    assert isinstance(reply, CallError) and reply.error_code == "NetworkingError"
+    assert plain_networking_error(reply)
 
 
 async def test_observers_see_frames_in_and_out() -> None:
@@ -310,3 +318,17 @@ async def test_observers_see_frames_in_and_out() -> None:
     station = router.attach(STATION, "2.0.1", FakeWriter())
     await router.receive(station, encode(Call("h1", "Heartbeat", {})))
     assert seen == [("CS-1#1", "in", "h1"), ("CSMS-1", "out", "h1")]
+
+
+def test_plain_error_keeps_standard_codes_and_renames_overlay_ones() -> None:
+    overlay = CallError("m", "UnknownClient", "no route to X", {"a": 1}, "CS-1", ("NODE-A",))
+    plain = plain_error(overlay, "2.0.1")
+    assert (plain.error_code, plain.error_description) == (
+        "GenericError", "UnknownClient: no route to X")
+    assert plain.error_details == {"a": 1} and plain.dest == "CS-1"
+    security = CallError("m", "SecurityError", "no", {})
+    assert plain_error(security, "1.6") is security
+    spelled = plain_error(CallError("m", "FormatViolation", "bad", {}), "1.6")
+    assert (spelled.error_code, spelled.error_description) == ("FormationViolation", "bad")
+    assert plain_error(CallError("m", "RpcFrameworkError", "x", {}), "1.6").error_code == (
+        "ProtocolError")

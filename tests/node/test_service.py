@@ -195,3 +195,41 @@ async def test_snapshot_over_http() -> None:
         assert data["upstreams"][0]["state"] == "up"
         routes = {(r["destination"], r["origin"]) for r in data["routes"]}
         assert {("CS-1", "connected"), ("CSMS", "static"), ("*default*", "static")} <= routes
+
+
+async def test_fallback_answers_made_by_the_node_go_back_on_the_askers_socket() -> None:
+    """A refusal by the node (PATH[0] = the node) must not open a socket named after it."""
+    plain = await serve_csms(Recorder().handlers)
+    try:
+        async with running_node(
+            node_config("NODE-A", [upstream("CSMS", plain.port, mode="auto")])
+        ) as node:
+            node.router.guards.append(lambda call, _: "no" if call.action == "Reset" else None)
+            async with connect_station(
+                station_url(node), "CS-1", handlers=station_handlers(), backoff=None
+            ) as station:
+                await station.call("BootNotification", BOOT)
+                with pytest.raises(CallErrorReceived) as info:
+                    await plain.connections["CS-1"].call("Reset", {"type": "Immediate"})
+                assert info.value.code == "SecurityError"
+                assert sorted(plain.connections) == ["CS-1"]
+    finally:
+        await plain.close()
+
+
+async def test_fallback_socket_closed_by_the_csms_is_opened_again() -> None:
+    plain = await serve_csms(Recorder().handlers)
+    try:
+        async with running_node(
+            node_config("NODE-A", [upstream("CSMS", plain.port, mode="auto")])
+        ) as node, connect_station(
+            station_url(node), "CS-1", handlers=station_handlers(), backoff=None
+        ):
+            await until(lambda: "CS-1" in plain.connections, "socket opened on connect")
+            first = plain.links["CS-1"]
+            await first.close(1001, "CSMS restarting this station's session")
+            await until(lambda: plain.links.get("CS-1") not in (None, first), "socket reopened")
+            answer = await plain.connections["CS-1"].call("Reset", {"type": "Immediate"})
+            assert answer == {"status": "Accepted"}
+    finally:
+        await plain.close()

@@ -42,8 +42,39 @@ from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.routing.topology import TopologyRejection
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
+from ocppnet.rpc.versions import wire_error_code
 
 log = logging.getLogger("ocppnet.node.router")
+
+_PLAIN_CODES = {
+    "1.6": frozenset({
+        "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
+        "FormationViolation", "PropertyConstraintViolation", "OccurenceConstraintViolation",
+        "TypeConstraintViolation", "GenericError",
+    }),
+    "2": frozenset({
+        "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported",
+        "NotImplemented", "NotSupported", "OccurrenceConstraintViolation",
+        "PropertyConstraintViolation", "ProtocolError", "RpcFrameworkError", "SecurityError",
+        "TypeConstraintViolation",
+    }),
+}
+
+
+def plain_error(frame: CallError, version: str) -> CallError:
+    """``frame`` as a plain OCPP peer of ``version`` may receive it: overlay-only codes
+    (NetworkingError, UnknownClient) become GenericError, named in the description, because
+    a standard implementation refuses codes its version does not define."""
+    code = wire_error_code(version, frame.error_code)
+    if code in _PLAIN_CODES["1.6" if version == "1.6" else "2"]:
+        if code == frame.error_code:
+            return frame
+        description = frame.error_description
+    else:
+        code, description = "GenericError", f"{frame.error_code}: {frame.error_description}"
+    return CallError(
+        frame.message_id, code, description, frame.error_details, frame.dest, frame.path
+    )
 
 
 class FrameWriter(Protocol):
@@ -551,6 +582,8 @@ class Router:
                 self.node_id, link_id, frame.message_id,
             )
             return False
+        if attached.info.mode == "standard" and isinstance(frame, CallError):
+            frame = plain_error(frame, attached.version)
         try:
             await attached.writer.write(frame)
         except ConnectionClosed as exc:
@@ -594,6 +627,11 @@ class Router:
                 log.exception("event=observer_failed node=%s", self.node_id)
 
     # --- store and forward --------------------------------------------------------------
+
+    def resume_drain(self, upstream: str) -> None:
+        """Send ``upstream``'s backlog if it has one and is up (e.g. a fallback socket opened)."""
+        if self._queued.get(upstream) and upstream in self.links and self.queue is not None:
+            self.start_drain(upstream)
 
     def start_drain(self, upstream: str) -> None:
         drain = self._drains.setdefault(upstream, _Drain())

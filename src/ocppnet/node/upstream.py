@@ -18,10 +18,10 @@ from pathlib import Path
 
 from ocppnet.errors import ConnectionClosed
 from ocppnet.node.config import UpstreamConfig
-from ocppnet.node.router import AttachedLink, Router
+from ocppnet.node.router import AttachedLink, Router, plain_error
 from ocppnet.routing import LinkInfo, retarget
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
-from ocppnet.rpc.frames import Frame
+from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
 from ocppnet.rpc.versions import subprotocol_for_version, version_for_subprotocol
 from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.client import LinkRefused, open_link
@@ -66,6 +66,8 @@ class Upstream:
         self.last_error: str | None = None
         self.station_passwords = station_passwords
         self.link_up = asyncio.Event()
+        self.stations: dict[str, str] = {}
+        """Stations connected to the node (id -> version), for a fallback that starts late."""
 
     @property
     def link_id(self) -> str:
@@ -131,6 +133,8 @@ class Upstream:
         )
         fallback = StandardFallback(self, self.station_passwords)
         self.fallback = fallback
+        for station_id, version in self.stations.items():
+            fallback.station_up(station_id, version)
         self.state = "fallback"
         self.link_up.set()
         try:
@@ -139,10 +143,12 @@ class Upstream:
             self.link_up.clear()
 
     def station_up(self, station_id: str, version: str) -> None:
+        self.stations[station_id] = version
         if self.fallback is not None:
             self.fallback.station_up(station_id, version)
 
     def station_down(self, station_id: str) -> None:
+        self.stations.pop(station_id, None)
         if self.fallback is not None:
             self.fallback.station_down(station_id)
 
@@ -159,7 +165,9 @@ class Upstream:
 class StandardFallback:
     """One standard-mode WebSocket per station towards a plain CSMS, seen by the router as one
     overlay link: frames leave on the socket of their PATH[0]; frames read from station S's
-    socket enter with DEST = S and PATH = (upstream id,)."""
+    socket enter with DEST = S and PATH = (upstream id,). An answer this node makes itself
+    (PATH[0] is the node) leaves on the socket the request came from. A socket that drops
+    is opened again while its station is connected to the node."""
 
     def __init__(
         self, upstream: Upstream, passwords: Callable[[str], str | None] | None
@@ -174,6 +182,8 @@ class StandardFallback:
         self.attached: AttachedLink | None = None
         self._stopped = asyncio.Event()
         self._closing: set[asyncio.Future[None]] = set()
+        self._reopening: set[asyncio.Future[None]] = set()
+        self._asked: dict[str, str] = {}  # message id of a CSMS request -> station socket
 
     async def run(self) -> None:
         info = LinkInfo(self.upstream.link_id, "overlay", self.upstream.link_id, "upstream")
@@ -182,7 +192,8 @@ class StandardFallback:
         try:
             await self._stopped.wait()
         finally:
-            for task in self._readers.values():
+            self._stopped.set()
+            for task in [*self._readers.values(), *self._reopening]:
                 task.cancel()
             await self.router.detach(info.link_id)
 
@@ -195,6 +206,7 @@ class StandardFallback:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     def station_down(self, station_id: str) -> None:
+        self.versions.pop(station_id, None)
         reader = self._readers.pop(station_id, None)
         if reader is not None:
             reader.cancel()
@@ -237,6 +249,7 @@ class StandardFallback:
         self.sockets[station_id] = link
         self._readers[station_id] = asyncio.create_task(self._read(station_id, link))
         future.set_result(link)
+        self.router.resume_drain(self.upstream.link_id)
         return link
 
     async def _read(self, station_id: str, link: Link) -> None:
@@ -251,12 +264,35 @@ class StandardFallback:
                         with contextlib.suppress(ConnectionClosed):
                             await link.send_text(encode(result.reply))
                     continue
+                if isinstance(result, Call):
+                    self._asked[result.message_id] = station_id
                 entered = retarget(result, station_id, (self.upstream.link_id,))
                 await self.router.route(self.attached, entered)
         finally:
             if self.sockets.get(station_id) is link:
                 del self.sockets[station_id]
                 self._readers.pop(station_id, None)
+                if station_id in self.versions and not self._stopped.is_set():
+                    self._reopen(station_id)
+
+    def _reopen(self, station_id: str) -> None:
+        """The CSMS closed a connected station's socket: dial again with back-off."""
+
+        async def again() -> None:
+            for delay in self.upstream.backoff.schedule():
+                await asyncio.sleep(delay)
+                if (
+                    self._stopped.is_set() or station_id not in self.versions
+                    or station_id in self.sockets
+                ):
+                    return
+                with contextlib.suppress(ConnectionClosed):
+                    await self._socket(station_id)
+                    return
+
+        task = asyncio.ensure_future(again())
+        self._reopening.add(task)
+        task.add_done_callback(self._reopening.discard)
 
     # --- FrameWriter --------------------------------------------------------------------
 
@@ -264,5 +300,11 @@ class StandardFallback:
         if not frame.path:
             raise ConnectionClosed("a frame without PATH cannot be given to a station socket")
         station_id = frame.path[0]
+        if isinstance(frame, CallResult | CallError):
+            asked = self._asked.pop(frame.message_id, None)
+            if asked is not None and station_id not in self.versions:
+                station_id = asked  # an answer made on the way (by this node)
         link = await self._socket(station_id)
+        if isinstance(frame, CallError):
+            frame = plain_error(frame, link.info.version)
         await link.send_text(encode(retarget(frame, None, ())))
