@@ -1,7 +1,9 @@
 """End-to-end signatures (docs/signatures.md): keys, RFC 8785, sign/verify, policies, roles.
 
 Pure except ``keystore``. Most callers need only :class:`SecurityContext` and the value types
-it returns; the submodules hold one concept each.
+it returns; the submodules hold one concept each. The integration modules attach the core to
+the network and are not imported here: ``endpoint`` (Handlers wrapper, signed calls),
+``node_guard`` (router guard), ``signer`` (pure) and ``participant`` (a signing overlay node).
 """
 
 from ocppnet.security.context import SecurityContext
