@@ -111,25 +111,49 @@ class Node:
         return self.config.passwords.get(station_id)
 
     async def start(self) -> None:
-        """Listen downstream, dial every upstream, start housekeeping (OSError: port taken)."""
+        """Listen downstream, dial every upstream, start housekeeping.
+
+        OSError (a port taken; its strerror names the key) or ConfigError (TLS files); what
+        was started before the failure is stopped again.
+        """
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        security = self.security or node_security(self.config)
         self.router.start()
-        self.server = await serve(
-            self._on_link,
-            self.config.host,
-            self.config.port,
-            security=self.security or node_security(self.config),
-            subprotocols=self.config.subprotocols,
-            allow_overlay=True,
-            options=self.options,
-        )
+        try:
+            self.server = await serve(
+                self._on_link,
+                self.config.host,
+                self.config.port,
+                security=security,
+                subprotocols=self.config.subprotocols,
+                allow_overlay=True,
+                options=self.options,
+            )
+        except OSError as exc:
+            where = f"{self.config.host}:{self.config.port}"
+            raise OSError(
+                exc.errno, f"node.port: cannot listen on {where}: {exc.strerror}"
+            ) from None
         for upstream in self.upstreams.values():
             self._tasks.append(asyncio.create_task(upstream.run(), name=f"up:{upstream.link_id}"))
         self._tasks.append(asyncio.create_task(self._announce_loop(), name="announce"))
         if self.config.http_port is not None:
-            self.http = await serve_http(
-                json_app({"/api/node": self.snapshot}), self.config.http_host,
-                self.config.http_port,
-            )
+            try:
+                self.http = await serve_http(
+                    json_app({"/api/node": self.snapshot}), self.config.http_host,
+                    self.config.http_port,
+                )
+            except OSError as exc:
+                where = f"{self.config.http_host}:{self.config.http_port}"
+                raise OSError(
+                    exc.errno, f"node.http_port: cannot listen on {where}: {exc.strerror}"
+                ) from None
         log.info(
             "event=node_started node=%s listen=%s:%d upstreams=%s",
             self.config.id, self.config.host, self.port, ",".join(self.upstreams) or "-",
@@ -144,6 +168,7 @@ class Node:
         self._tasks.clear()
         if self.http is not None:
             await self.http.close()
+            self.http = None
         if self.server is not None:
             await self.server.close()
         await self.router.stop()
