@@ -199,6 +199,7 @@ class Node:
         if not info.overlay:
             for upstream in self.upstreams.values():
                 upstream.station_up(station_id, link.info.version)
+                self._check_version(station_id, link.info.version, upstream.link_id)
         self._topology_changed.set()
         try:
             await self.router.run_link(link, info, link.info.version)
@@ -209,6 +210,18 @@ class Node:
                     for upstream in self.upstreams.values():
                         upstream.station_down(station_id)
             self._topology_changed.set()
+
+    def _check_version(self, station_id: str, version: str, upstream_id: str) -> None:
+        """An overlay link carries one OCPP version (the one agreed with the upstream); a
+        station of another version would be validated against the wrong schemas there."""
+        attached = self.router.links.get(upstream_id)
+        up = self.upstreams[upstream_id]
+        if attached is not None and up.fallback is None and attached.version != version:
+            log.warning(
+                "event=version_mismatch node=%s station=%s station_version=%s upstream=%s "
+                "upstream_version=%s", self.config.id, station_id, version, upstream_id,
+                attached.version,
+            )
 
     # --- topology announcements ---------------------------------------------------------
 

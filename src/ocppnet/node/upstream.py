@@ -75,6 +75,9 @@ class Upstream:
 
     async def run(self) -> None:
         """Dial, route until the link drops, dial again (forever; cancel to stop)."""
+        if self.config.mode == "standard":  # a known plain CSMS: no overlay probe under our id
+            await self._run_fallback()
+            return
         delays = self.backoff.schedule()
         while True:
             try:
@@ -84,7 +87,7 @@ class Upstream:
                     subprotocols=self.config.subprotocols,
                     password=self.config.password,
                     ssl_context=self.ssl_context,
-                    overlay=self.config.mode != "standard",
+                    overlay=True,
                     options=self.options,
                 )
             except LinkRefused as exc:
