@@ -72,6 +72,23 @@ async def test_dashboard_shows_the_chain_routes_messages_and_energy() -> None:
             assert any(r[6] == "CS-B1 → NODE-B → NODE-A" for r in boots), boots[:3]
             assert all(r[7] for r in rows)  # every row has a signature verdict column
 
+            # the grid operator's signed curtailment: NODE-A checked it (valid) and forwarded
+            # it; the station's signed answer came back to GRID-OP
+            await page.wait_for_function(
+                """() => [...document.querySelectorAll('#messages tbody tr')]
+                     .some(tr => tr.dataset.action === 'SetChargingProfile'
+                                 && tr.cells[1].textContent === 'NODE-A'
+                                 && tr.cells[7].textContent === 'valid')""",
+                timeout=WAIT_MS)
+            await page.wait_for_function(
+                """() => [...document.querySelectorAll('#messages tbody tr')]
+                     .some(tr => tr.dataset.action === 'SetChargingProfile'
+                                 && tr.cells[1].textContent === 'GRID-OP'
+                                 && tr.cells[4].textContent === 'CALLRESULT'
+                                 && tr.cells[7].textContent === 'valid')""",
+                timeout=WAIT_MS)
+            assert await page.query_selector('#topology g.vertex.peer[data-id="GRID-OP"]')
+
             # a station that charged shows energy > 0 kWh
             await page.wait_for_function(
                 """() => [...document.querySelectorAll('#stations tbody tr')]
@@ -87,5 +104,14 @@ async def test_dashboard_shows_the_chain_routes_messages_and_energy() -> None:
             shot = ARTIFACTS / "dashboard.png"
             await page.screenshot(path=str(shot), full_page=True)
             print(f"dashboard screenshot: {shot}")
+            # "signed only" hides the unsigned rows: what is left are the curtailments
+            await page.check("#signed-only")
+            visible = await page.eval_on_selector_all(
+                "#messages tbody tr",
+                "rs => rs.filter(r => r.offsetParent).map(r => r.cells[5].textContent)")
+            assert visible and set(visible) == {"SetChargingProfile"}
+            signed = ARTIFACTS / "dashboard-signed.png"
+            await page.screenshot(path=str(signed), full_page=True)
+            print(f"dashboard screenshot (signed only): {signed}")
         finally:
             await browser.close()

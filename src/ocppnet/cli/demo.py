@@ -1,12 +1,16 @@
 """``ocppnet demo``: the whole idea on loopback, in one process, with the dashboard.
 
 A CSMS, two networking nodes in a chain (stations -> NODE-B -> NODE-A -> CSMS), a grid
-operator that signs a curtailment (SetChargingProfile) for one station every ~20 s, and six
-simulated stations charging (three behind NODE-B, two behind NODE-A, one direct). Keys,
-passwords and throw-away certificates are made at start in a temporary directory:
+operator (``GRID-OP``, an overlay participant of the CSMS) that signs a curtailment
+(SetChargingProfile) for one station every ~20 s, and six simulated stations charging (three
+behind NODE-B, two behind NODE-A, one direct). The 2.x stations trust only the grid operator's
+key for charging limits (role ``grid-operator``: W, >= 4.2 kW) and sign their answers; NODE-A
+checks the same role before forwarding, so every fourth curtailment (3 kW, out of role) is
+refused at NODE-A. Keys, passwords and throw-away certificates are made at start in a
+temporary directory:
 
 * NODE-B -> NODE-A: security profile 2 (TLS with the throw-away CA + Basic auth);
-* NODE-A -> CSMS and the direct station: profile 1 (Basic auth); stations -> NODE-B: profile 1.
+* NODE-A, GRID-OP and the direct station -> CSMS, stations -> NODE-B: profile 1 (Basic auth).
 
 ``Demo(DemoOptions(...))`` is the same thing for tests (``async with Demo(...) as demo``).
 """
@@ -36,13 +40,21 @@ from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.service import Node
 from ocppnet.pki.tls import ThrowawayPki
-from ocppnet.security import KeyPair, sign
+from ocppnet.rpc.frames import Call
+from ocppnet.security import KeyPair, PolicySet, RoleSet, SecurityContext, TrustStore, verify
+from ocppnet.security.endpoint import verdict_summary
 from ocppnet.security.keys import private_pem
-from ocppnet.station.fleet import Fleet, FleetConfig
+from ocppnet.security.node_guard import signature_guard
+from ocppnet.security.participant import SigningParticipant
+from ocppnet.security.policy import Decision
+from ocppnet.security.signer import CommandSigner
+from ocppnet.station.clock import SimClock
+from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.stats import StationStats
 from ocppnet.web.api import HttpServer
 from ocppnet.web.dashboard import Dashboard
-from ocppnet.web.feed import MessageFeed
+from ocppnet.web.feed import MessageFeed, message_entry
 
 log = logging.getLogger("ocppnet.demo")
 
@@ -54,10 +66,22 @@ STATIONS = (
     ("CS-B2", "NODE-B", "2.0.1"),
     ("CS-B3", "NODE-B", "2.0.1"),
     ("CS-A1", "NODE-A", "2.0.1"),
-    ("CS-A2", "NODE-A", "2.1"),
+    ("CS-A2", "NODE-A", "2.0.1"),
     ("CS-D1", CSMS_ID, "1.6"),
 )
-CURTAIL_LIMITS_W = (6000.0, 4200.0, 7400.0)
+#: what the grid operator asks for, in turn; 3 kW is below its role's minimum: refused
+CURTAIL_LIMITS_W = (6000.0, 11000.0, 7400.0, 3000.0)
+GRID_ROLE = {
+    "name": "grid-operator",
+    "allow": [{"action": "SetChargingProfile", "constraints": [
+        {"field": "chargingProfile.chargingProfilePurpose", "op": "eq",
+         "value": "ChargingStationExternalConstraints"},
+        {"field": "chargingProfile.chargingSchedule[*].chargingRateUnit", "op": "eq",
+         "value": "W"},
+        {"field": "chargingProfile.chargingSchedule[*].chargingSchedulePeriod[*].limit",
+         "op": "ge", "value": 4200},
+    ]}],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +93,23 @@ class DemoOptions:
     first_curtailment: float = 3.0
 
 
-def curtailment(limit_w: float) -> dict[str, Any]:
-    """A 2.0.1/2.1 SetChargingProfile capping the whole station (EVSE 0) at ``limit_w``."""
-    return {
-        "evseId": 0,
-        "chargingProfile": {
-            "id": 900,
-            "stackLevel": 0,
-            "chargingProfilePurpose": "ChargingStationExternalConstraints",
-            "chargingProfileKind": "Absolute",
-            "chargingSchedule": [{
-                "id": 900,
-                "chargingRateUnit": "W",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_w}],
-            }],
-        },
-    }
+def enforcing(grid: KeyPair, own: KeyPair | None = None) -> SecurityContext:
+    """What a station (and NODE-A, on its behalf) enforces: charging limits only from the grid
+    operator's key, within its role; with ``own``, answers are signed with it."""
+    trust = TrustStore()
+    trust.add(grid.public_key, name="grid-operator")
+    rules: list[dict[str, Any]] = [
+        {"direction": "incoming", "action": "SetChargingProfile", "kind": "request",
+         "require": "role", "roles": ["grid-operator"]},
+    ]
+    if own is not None:
+        rules.append({"direction": "outgoing", "action": "SetChargingProfile",
+                      "kind": "response", "sign_with": ["station"]})
+    config = {"policies": [{"id": "demo", "rules": rules}],
+              "roles": [{**GRID_ROLE, "keys": [grid.key_id]}]}
+    return SecurityContext(trust=trust, signing_keys={"station": own} if own else {},
+                           policies=PolicySet.from_config(config),
+                           roles=RoleSet.from_config(config))
 
 
 class Demo:
@@ -97,15 +122,21 @@ class Demo:
         self.passwords = {name: secrets.token_urlsafe(12)
                           for name in ("NODE-A", "NODE-B", GRID_ID, *(s[0] for s in STATIONS))}
         self.grid_key = KeyPair.generate("secp256r1")
+        self.station_keys = {s[0]: KeyPair.generate("ed25519") for s in STATIONS}
+        self.trusted = TrustStore()  # what the dashboard checks signatures against
+        for key in (self.grid_key, *self.station_keys.values()):
+            self.trusted.add(key.public_key)
         self.feed = MessageFeed()
         self.app: CsmsApp | None = None
         self.server: OverlayCsmsServer | None = None
         self.nodes: dict[str, Node] = {}
-        self.fleets: list[Fleet] = []
+        self.stations: list[SimulatedStation] = []
+        self.stats = StationStats()
+        self.grid: SigningParticipant | None = None
         self.dashboard: Dashboard | None = None
         self.http: HttpServer | None = None
-        self.curtailments = 0
-        self._tasks: list[asyncio.Task[Any]] = []
+        self.curtailments: list[tuple[str, float, str]] = []  # (station, limit W, outcome)
+        self._grid_task: asyncio.Task[None] | None = None
         self._stack = contextlib.AsyncExitStack()
 
     @property
@@ -129,20 +160,18 @@ class Demo:
             raise
 
     async def _start(self) -> None:
-        o = self.options
-        stack = self._stack
+        o, stack = self.options, self._stack
         stack.callback(self._tmp.cleanup)
         pki = ThrowawayPki(self.directory / "pki", now=datetime.now(UTC))
         ca_file = self.directory / "pki" / "ca.pem"
         ca_file.write_bytes(pki.ca_pem)
         (self.directory / "grid-operator.key").write_bytes(private_pem(self.grid_key.private_key))
 
-        # the dashboard first: a busy HTTP port fails before anything else starts
         self.app = app = CsmsApp(CsmsConfig(
             id=CSMS_ID, port=0, security_profile=1, store=str(self.directory / "csms.sqlite3"),
-            heartbeat_interval=300,
             passwords={k: self.passwords[k] for k in ("NODE-A", GRID_ID, "CS-D1")},
         ))
+        # the dashboard first: a busy HTTP port fails before anything else starts
         self.dashboard = Dashboard(app.store, csms_id=CSMS_ID, feed=self.feed,
                                    kinds={GRID_ID: "peer"}, title="ocppnet demo")
         self.http = await start_dashboard(self.dashboard, o.http_host, o.http_port)
@@ -166,6 +195,9 @@ class Demo:
             "upstreams": [{"id": CSMS_ID, "url": csms_url, "mode": "overlay",
                            "password": self.passwords["NODE-A"]}],
         })
+        node_a.router.guards.append(signature_guard(
+            enforcing(self.grid_key), actions={"SetChargingProfile"}, node_id="NODE-A",
+            on_verdict=self._node_verdict))
         node_b = await self._node({
             "id": "NODE-B", "security_profile": 1,
             "passwords": {k: self.passwords[k] for k in ("CS-B1", "CS-B2", "CS-B3")},
@@ -174,14 +206,23 @@ class Demo:
                            "mode": "overlay", "tls_ca": str(ca_file),
                            "password": self.passwords["NODE-B"]}],
         })
-        self.dashboard.nodes = {"NODE-A": node_a.snapshot, "NODE-B": node_b.snapshot}
+
+        self.grid = grid = SigningParticipant(
+            GRID_ID, csms_url, CommandSigner(self.grid_key, description="curtailment"),
+            upstream_id=CSMS_ID, password=self.passwords[GRID_ID])
+        self.feed.tap(grid.router, verdict=self._check)
+        await grid.start()
+        stack.push_async_callback(grid.stop)
+        self.dashboard.nodes = {"NODE-A": node_a.snapshot, "NODE-B": node_b.snapshot,
+                                GRID_ID: grid.router.snapshot}
 
         urls = {CSMS_ID: (csms_url, None), "NODE-B": (f"ws://127.0.0.1:{node_b.port}/ocpp", None),
                 "NODE-A": (f"wss://127.0.0.1:{node_a.port}/ocpp", pki.client_context())}
+        clock = SimClock(o.speed)
         for index, (station_id, via, version) in enumerate(STATIONS):
             url, context = urls[via]
-            self._fleet(index, station_id, version, url, context)
-        self._tasks.append(asyncio.create_task(self._grid_operator(), name="grid-operator"))
+            self._station(index, station_id, version, url, context, clock)
+        self._grid_task = asyncio.create_task(self._grid_operator(), name="grid-operator")
         log.info("event=demo_started dashboard=%s csms=%s node_a=%d node_b=%d dir=%s",
                  self.url, csms_url, node_a.port, node_b.port, self.directory)
 
@@ -196,56 +237,73 @@ class Demo:
         self._stack.push_async_callback(node.stop)
         return node
 
-    def _fleet(
-        self, index: int, station_id: str, version: str, url: str, context: ssl.SSLContext | None
-    ) -> None:
-        scenario = Scenario(idle_s=60.0, session_s=1800.0, meter_interval_s=30.0)
-        fleet = Fleet(FleetConfig(
-            url=url, count=1, id_pattern=station_id, version=version,
-            password=self.passwords[station_id], ssl_context=context, scenario=scenario,
-            speed=self.options.speed, progress_interval_s=3600.0, seed=index + 1,
-        ))
-        self.fleets.append(fleet)
-        self._tasks.append(asyncio.create_task(fleet.run(None), name=f"fleet:{station_id}"))
+    def _station(self, index: int, station_id: str, version: str, url: str,
+                 context: ssl.SSLContext | None, clock: SimClock) -> None:
+        station = SimulatedStation(
+            station_id, url, version=version, clock=clock, password=self.passwords[station_id],
+            ssl_context=context, stats=self.stats, seed=index + 1,
+            scenario=Scenario(idle_s=60.0, session_s=1800.0, meter_interval_s=30.0),
+            security=None if version == "1.6" else enforcing(
+                self.grid_key, self.station_keys[station_id]),
+        )
+        self.stations.append(station)
+        task = asyncio.create_task(station.run(), name=f"station:{station_id}")
+
+        async def stop() -> None:
+            await station.close()
+            with contextlib.suppress(asyncio.CancelledError, OcppNetError, OSError):
+                await asyncio.wait_for(task, 5.0)
+
+        self._stack.push_async_callback(stop)
+
+    # --- signatures on the dashboard ----------------------------------------------------
+
+    def _check(self, action: str, kind: str, payload: dict[str, Any]) -> str:
+        """The dashboard's own look at a signed payload (it knows every public key)."""
+        verdicts = verify(payload, action=action, kind=kind, version="2.0.1",
+                          trusted=self.trusted, now=datetime.now(UTC))
+        return ",".join(dict.fromkeys(v.status.value for v in verdicts)) or "unsigned"
+
+    def _node_verdict(self, call: Call, decision: Decision) -> None:
+        """NODE-A checked a request before forwarding it: show its verdict in the stream.
+
+        A request for a plain station has already lost its route (the last hop strips it)."""
+        self.feed.add(message_entry(
+            at=datetime.now(UTC), source="NODE-A", station=call.dest or "", direction="out",
+            message_type=2, message_id=call.message_id, action=call.action,
+            path=call.path or ("…", "NODE-A"), signature=verdict_summary(decision)))
+
+    # --- the grid operator --------------------------------------------------------------
 
     async def _grid_operator(self) -> None:
         """Every ``curtail_every`` s: a signed curtailment for the next connected 2.x station.
 
-        The grid operator signs; the CSMS only carries the command down the chain, and every
-        hop may read it but not change it without breaking the signature."""
-        assert self.app is not None
-        app = self.app
+        The grid operator signs; the CSMS and the nodes only carry the command down the chain,
+        and none of them can change it without breaking the signature."""
+        assert self.app is not None and self.grid is not None
         targets = itertools.cycle([s for s, _, v in STATIONS if v != "1.6"])
         limits = itertools.cycle(CURTAIL_LIMITS_W)
         await asyncio.sleep(self.options.first_curtailment)
         while True:
             station_id = next(targets)
-            link = app.core.links.get(station_id)
-            if link is not None and link.is_attached:
+            if station_id in self.app.core.links:
                 limit = next(limits)
-                signed = sign(curtailment(limit), action="SetChargingProfile", kind="request",
-                              version=link.version, key=self.grid_key, now=datetime.now(UTC),
-                              name=GRID_ID, description="grid curtailment")
                 try:
-                    answer = await app.call(station_id, "SetChargingProfile", signed)
-                    status = answer.get("status")
+                    answer = await self.grid.set_external_limit(station_id, limit)
+                    outcome = str(answer.get("status"))
                 except OcppNetError as exc:
-                    status = f"{type(exc).__name__}: {exc.description}"
-                self.curtailments += 1
-                log.info("event=curtailment by=%s station=%s limit_w=%.0f status=%s",
-                         GRID_ID, station_id, limit, status)
+                    outcome = f"{exc.code}: {exc.description}"
+                self.curtailments.append((station_id, limit, outcome))
+                log.info("event=curtailment by=%s station=%s limit_w=%.0f outcome=%r",
+                         GRID_ID, station_id, limit, outcome)
             await asyncio.sleep(self.options.curtail_every)
 
     async def stop(self) -> None:
-        for fleet in self.fleets:
-            fleet.stop()
-        for task in self._tasks:
-            if task.get_name() == "grid-operator":
-                task.cancel()
-        for task in self._tasks:
+        if self._grid_task is not None:
+            self._grid_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+                await self._grid_task
+            self._grid_task = None
         await self._stack.aclose()
 
 
@@ -299,7 +357,8 @@ async def _run(options: DemoOptions, duration: float | None) -> int:
             loop.add_signal_handler(sig, stop.set)
     async with Demo(options) as demo:
         print(
-            "ocppnet demo: CSMS <- NODE-A <- NODE-B, grid operator, 6 stations on 127.0.0.1\n"
+            f"ocppnet demo: {len(STATIONS)} stations -> NODE-B -> NODE-A -> CSMS, "
+            f"grid operator {GRID_ID}, all on 127.0.0.1\n"
             f"  dashboard: {demo.url}\n"
             f"  keys, certificates and the store: {demo.directory} (deleted at exit)\n"
             + ("  Ctrl-C to stop" if duration is None else f"  stopping after {duration:g} s"),
@@ -307,5 +366,5 @@ async def _run(options: DemoOptions, duration: float | None) -> int:
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration)
-        log.info("event=demo_stopping curtailments=%d", demo.curtailments)
+        log.info("event=demo_stopping curtailments=%d", len(demo.curtailments))
     return 0

@@ -29,26 +29,39 @@ function time(iso) { return iso ? iso.substring(11, 19) : ""; }
 // --- topology: layers top-down (CSMS first), children ordered under their parents ---------
 
 function layout(vertices, edges, width) {
-  const byLayer = new Map();
-  for (const v of vertices) {
-    if (!byLayer.has(v.layer)) byLayer.set(v.layer, []);
-    byLayer.get(v.layer).push(v);
-  }
+  // a tree from the CSMS: each vertex hangs under a neighbour one layer up; leaves share the
+  // width, so a node's stations sit under it and lines do not cross
+  const byId = new Map(vertices.map(v => [v.id, v]));
   const neighbours = new Map(vertices.map(v => [v.id, []]));
   for (const e of edges) { neighbours.get(e.a)?.push(e.b); neighbours.get(e.b)?.push(e.a); }
+  const children = new Map(vertices.map(v => [v.id, []]));
+  const roots = [];
+  for (const v of vertices) {
+    const parent = neighbours.get(v.id).map(n => byId.get(n))
+      .filter(n => n && n.layer === v.layer - 1).sort((a, b) => a.id.localeCompare(b.id))[0];
+    (parent ? children.get(parent.id) : roots).push(v);
+  }
+  const order = v => (v.kind === "station" ? 0 : 1);
+  for (const list of children.values()) list.sort((a, b) => order(a) - order(b) || a.id.localeCompare(b.id));
+  const leaves = new Map();
+  const count = v => {
+    const n = children.get(v.id).reduce((sum, c) => sum + count(c), 0) || 1;
+    leaves.set(v.id, n);
+    return n;
+  };
+  const total = roots.reduce((sum, r) => sum + count(r), 0) || 1;
+  const unit = width / total;
   const pos = new Map();
-  const layers = [...byLayer.keys()].sort((a, b) => a - b);
-  layers.forEach((layer, i) => {
-    const row = byLayer.get(layer);
-    const parentX = v => {
-      const xs = neighbours.get(v.id).filter(n => pos.has(n)).map(n => pos.get(n).x);
-      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : width / 2;
-    };
-    row.sort((a, b) => parentX(a) - parentX(b) || a.id.localeCompare(b.id));
-    const gap = width / row.length;
-    row.forEach((v, j) => pos.set(v.id, { x: gap * (j + 0.5), y: 40 + i * 95 }));
-  });
-  return { pos, height: 40 + layers.length * 95 };
+  let maxLayer = 0;
+  const place = (v, start) => {
+    pos.set(v.id, { x: (start + leaves.get(v.id) / 2) * unit, y: 40 + v.layer * 95 });
+    maxLayer = Math.max(maxLayer, v.layer);
+    let offset = start;
+    for (const c of children.get(v.id)) { place(c, offset); offset += leaves.get(c.id); }
+  };
+  let offset = 0;
+  for (const r of roots) { place(r, offset); offset += leaves.get(r.id); }
+  return { pos, height: 40 + (maxLayer + 1) * 95 };
 }
 
 function renderTopology(topology) {
@@ -103,6 +116,20 @@ function renderStations(stations) {
   }));
 }
 
+// one row per (destination, link): "learned, topology" instead of two rows
+function groupRoutes(routes) {
+  const rows = new Map();
+  for (const r of routes) {
+    const key = `${r.destination}\u0000${r.link}`;
+    const g = rows.get(key);
+    if (!g) { rows.set(key, { ...r, origins: [r.origin] }); continue; }
+    g.origins.push(r.origin);
+    g.linkUp = g.linkUp || r.linkUp;
+    if (g.expiresIn != null) g.expiresIn = r.expiresIn == null ? null : Math.max(g.expiresIn, r.expiresIn);
+  }
+  return [...rows.values()];
+}
+
 function renderRoutes(nodes) {
   const box = document.getElementById("routes");
   box.replaceChildren(...nodes.map(n => {
@@ -114,9 +141,9 @@ function renderRoutes(nodes) {
     const head = el("tr");
     for (const h of ["destination", "via link", "origin", "expires", "link"]) head.appendChild(el("th", {}, h));
     table.appendChild(head);
-    for (const r of n.routes) {
+    for (const r of groupRoutes(n.routes)) {
       table.appendChild(row([
-        r.destination, r.link, r.origin,
+        r.destination, r.link, r.origins.join(", "),
         r.expiresIn == null ? "—" : `${Math.round(r.expiresIn)} s`,
         { text: r.linkUp ? "up" : "down", cls: r.linkUp ? "up" : "off" },
       ]));
@@ -126,16 +153,22 @@ function renderRoutes(nodes) {
   }));
 }
 
+function signatureClass(verdict) {
+  if (/reject|drop|invalid|replayed|untrusted|unknown|expired|future|malformed/.test(verdict)) return "sig-bad";
+  return verdict.startsWith("valid") ? "sig-valid" : "sig-other";
+}
+
 function addMessages(entries) {
   const body = document.querySelector("#messages tbody");
   for (const m of entries) {
     const tr = row([
       time(m.at), m.source, m.station,
-      { text: m.direction, cls: `dir-${m.direction}` },
+      { text: m.direction === "in" ? "from station" : "to station", cls: `dir-${m.direction}` },
       m.type, m.action ?? "", m.path.join(" → "),
-      { text: m.signature, cls: `sig-${m.signature.split(/[: ]/)[0]}` },
+      { text: m.signature, cls: signatureClass(m.signature) },
     ]);
     tr.dataset.action = m.action ?? "";
+    if (m.signature === "unsigned") tr.classList.add("unsigned");
     body.insertBefore(tr, body.firstChild);
     messageCount += 1;
   }
@@ -160,4 +193,7 @@ function connect() {
   source.addEventListener("messages", ev => addMessages(JSON.parse(ev.data)));
 }
 
+document.getElementById("signed-only").addEventListener("change", ev => {
+  document.getElementById("messages").classList.toggle("signed-only", ev.target.checked);
+});
 connect();
