@@ -1,0 +1,1 @@
+"""ocppnet benchmarks against real peers; ``python -m benchmarks all [--quick] [--out DIR]``."""

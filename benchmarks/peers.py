@@ -1,0 +1,107 @@
+"""The servers under test, each run in its own process: ``python -m benchmarks.peers KIND``.
+
+Kinds: ``ours`` (transport ``serve_csms`` + handlers, schema-validated), ``app`` (the full
+``CsmsApp`` on an in-memory SQLite store), ``ocpp`` (the `ocpp` package baseline), ``raw``
+(websockets + orjson, answers ``[3, id, {}]`` without validation: the floor of any Python CSMS
+on websockets), ``relay`` (benchmarks.raw_relay). Prints ``READY <port>`` once listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from benchmarks.frames import NOW
+from benchmarks.processes import raise_fd_limit, run_loop
+from ocppnet.transport import CallContext, Handlers, serve_csms
+
+KINDS = ("ours", "app", "ocpp", "raw", "relay")
+
+
+def bench_handlers() -> Handlers:
+    """Our side of the CSMS benchmark: the same two handlers as the baseline."""
+    handlers = Handlers()
+
+    @handlers.on("Heartbeat")
+    def heartbeat(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"currentTime": NOW}
+
+    @handlers.on("MeterValues")
+    def meter_values(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    return handlers
+
+
+async def serve_raw(host: str, port: int) -> Any:
+    async def on_connect(websocket: ServerConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for message in websocket:
+                request = orjson.loads(message)
+                await websocket.send(orjson.dumps([3, request[1], {}]), text=True)
+
+    return await serve(
+        on_connect, host, port, subprotocols=[Subprotocol("ocpp2.0.1")], compression=None
+    )
+
+
+async def start(kind: str, host: str, port: int, upstream: str | None) -> int:
+    """Start one peer; returns the port it listens on."""
+    if kind == "ours":
+        server = await serve_csms(bench_handlers(), host, port)
+        return server.port
+    if kind == "app":
+        from ocppnet.csms import CsmsApp, CsmsConfig
+
+        app = CsmsApp(CsmsConfig(store=":memory:"))
+        await app.start()
+        csms = await app.serve(host=host, port=port)
+        return csms.port
+    if kind == "ocpp":
+        from benchmarks.ocpp_peer import serve_ocpp
+
+        ws_server = await serve_ocpp(host, port)
+        return int(ws_server.sockets[0].getsockname()[1])
+    if kind == "raw":
+        ws_server = await serve_raw(host, port)
+        return int(ws_server.sockets[0].getsockname()[1])
+    if kind == "relay":
+        from benchmarks.raw_relay import serve_relay
+
+        if upstream is None:
+            raise SystemExit("relay needs --upstream")
+        ws_server = await serve_relay(host, port, upstream)
+        return int(ws_server.sockets[0].getsockname()[1])
+    raise SystemExit(f"unknown peer {kind!r}")
+
+
+async def run(kind: str, host: str, port: int, upstream: str | None) -> None:
+    actual = await start(kind, host, port, upstream)
+    sys.stdout.write(f"READY {actual}\n")
+    sys.stdout.flush()
+    await asyncio.Event().wait()  # until SIGTERM
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--upstream", help="ws:// URL prefix (relay, node)")
+    args = parser.parse_args(argv)
+    raise_fd_limit()
+    run_loop(run(args.kind, args.host, args.port, args.upstream), args.loop)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
