@@ -145,8 +145,8 @@ def test_learned_routes_expire(table: RoutingTable) -> None:
 
 
 def test_link_down_drops_its_dynamic_routes_keeps_static(table: RoutingTable) -> None:
-    table.learn("CS-9", "b", 0.0)
     announce(table, "b", "NODE-B", [("CS-10", 0, 1, 60)], 0.0)
+    table.learn("CS-9", "b", 0.0)  # after: an announcement forgets unlisted learned ids
     table.add_static("CS-11", "b")
     removed = table.remove_link("b")
     assert sorted(r.destination for r in removed) == ["CS-10", "CS-9", "NODE-B"]
@@ -248,3 +248,21 @@ def test_downstream_destinations(table: RoutingTable) -> None:
     table.learn("CS-9", "b", 0.0)
     table.learn("GRID-1", "up", 0.0)
     assert table.downstream_destinations(0.0) == ["CS-1", "CS-9", "NODE-B", "NODE-C"]
+
+
+def test_announcement_from_below_forgets_learned_ids_it_no_longer_lists(
+    table: RoutingTable,
+) -> None:
+    from datetime import UTC, datetime
+
+    from ocppnet.routing import build_announcement
+
+    table.learn("CS-7", "b", 0.0)
+    table.learn("CS-8", "b", 0.0)
+    table.learn("X-1", "up", 0.0)
+    payload = build_announcement("NODE-B", ["CS-8"], ttl_seconds=60,
+                                 timestamp=datetime(2026, 1, 1, tzinfo=UTC))
+    table.apply_topology(payload, "b", 1.0)
+    assert table.routes("CS-7", 1.0) == []  # left NODE-B
+    assert {r.origin for r in table.routes("CS-8", 1.0)} == {"topology", "learned"}
+    assert table.lookup("X-1", 1.0).link == "up"  # type: ignore[union-attr]

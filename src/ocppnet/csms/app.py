@@ -22,6 +22,8 @@ from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, StationLink, utc_n
 from ocppnet.csms.events import EventBus, MessageSeen
 from ocppnet.csms.server_security import server_security
 from ocppnet.errors import NotImplementedAction, OcppNetError, UnknownClient
+from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
+from ocppnet.routing import is_node_id
 from ocppnet.store import Direction, IdTokenRecord, MessageLogEntry, Store, open_store
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.csms_server import CsmsServer, serve_csms
@@ -82,18 +84,26 @@ class CsmsApp:
         port: int | None = None,
         security: ServerSecurity | None = None,
         **kwargs: Any,
-    ) -> CsmsServer:
+    ) -> CsmsServer | OverlayCsmsServer:
         """Listen for stations (host/port/security from the config unless given); the app
-        must be started. Extra keyword arguments go to :func:`serve_csms` (e.g.
-        on_overlay_link)."""
+        must be started. With ``overlay_allowed`` (the default) networking nodes may connect
+        too, and every station behind them is a station of this CSMS, stored with its path
+        (:func:`serve_overlay_csms`, node id ``config.id`` unless that is a reserved id such
+        as ``CSMS``); otherwise only plain stations (:func:`serve_csms`). Extra keyword
+        arguments go to the chosen function."""
+        listen_host = self.config.host if host is None else host
+        listen_port = self.config.port if port is None else port
+        if security is None:
+            security = server_security(self.config)
+        if self.config.overlay_allowed:
+            node_id = self.config.id if is_node_id(self.config.id) else "CSMS-1"
+            return await serve_overlay_csms(
+                self.handlers, listen_host, listen_port, node_id=node_id, security=security,
+                on_connect=self.on_connect, on_disconnect=self.on_disconnect, **kwargs,
+            )
         return await serve_csms(
-            self.handlers,
-            self.config.host if host is None else host,
-            self.config.port if port is None else port,
-            security=security if security is not None else server_security(self.config),
-            on_connect=self.on_connect,
-            on_disconnect=self.on_disconnect,
-            **kwargs,
+            self.handlers, listen_host, listen_port, security=security,
+            on_connect=self.on_connect, on_disconnect=self.on_disconnect, **kwargs,
         )
 
     async def on_connect(self, connection: Connection, path: Sequence[str] = ()) -> None:

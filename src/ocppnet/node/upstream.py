@@ -123,6 +123,8 @@ class Upstream:
             finally:
                 self.link_up.clear()
                 self.state = "down"
+                with contextlib.suppress(Exception):  # cancelled (node stopping): say goodbye
+                    await link.close(1001, "node stopping")
             log.warning(
                 "event=upstream_lost node=%s upstream=%s code=%s",
                 self.router.node_id, self.link_id, link.close_code,
@@ -198,6 +200,9 @@ class StandardFallback:
             self._stopped.set()
             for task in [*self._readers.values(), *self._reopening]:
                 task.cancel()
+            for link in list(self.sockets.values()):
+                with contextlib.suppress(Exception):
+                    await link.close(1001, "node stopping")
             await self.router.detach(info.link_id)
 
     # --- stations -----------------------------------------------------------------------

@@ -130,6 +130,7 @@ class RoutingTable:
 
         The announcing ``routingNode`` must be the link's peer; each destination obeys the
         same claim rule as :meth:`may_reach_via`; refused ones are listed, the rest applied.
+        From a downstream link it also forgets ids learned via that link and not announced.
         """
         info = self._links.get(link)
         if info is None or not info.overlay:
@@ -162,6 +163,12 @@ class RoutingTable:
                     Route(item.destination, link, "topology", item.priority, item.weight, expiry)
                 )
                 accepted.append(item.destination)
+        if info.role == "downstream":
+            # full state from below: an id the child no longer offers is no longer behind it
+            offered = set(accepted)
+            self._remove(
+                lambda r: r.link == link and r.origin == "learned" and r.destination not in offered
+            )
         return TopologyOutcome(tuple(accepted), tuple(withdrawn), tuple(refused))
 
     def expire(self, now: float) -> list[Route]:
