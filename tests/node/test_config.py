@@ -155,3 +155,11 @@ def test_values_that_would_fail_later_are_refused_here(
     """A value the router would reject at start-up (a traceback) is a config error instead."""
     message = error_of(tmp_path, text)
     assert f": {key}: " in message and words in message, message
+
+
+def test_the_shipped_example_is_valid() -> None:
+    example = Path(__file__).parents[2] / "examples" / "node-a.toml"
+    config = load_config(example)
+    assert config.id == "NODE-A" and [u.id for u in config.upstreams] == ["CSMS-1", "GRID-1"]
+    assert config.filters.verdict(
+        "UpdateFirmware", direction="down", source="GRID-1", dest="CS-001") == "reject"
