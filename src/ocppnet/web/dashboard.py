@@ -117,9 +117,10 @@ class Dashboard:
 
     async def events(self) -> AsyncIterator[bytes]:
         queue = self.feed.subscribe()
+        backlog = self.feed.recent()  # taken with the subscription: each entry exactly once
         try:
             yield sse("state", await self.state())
-            yield sse("messages", self.feed.recent())
+            yield sse("messages", backlog)
             loop = asyncio.get_running_loop()
             next_state = loop.time() + self.state_interval
             while not self._closing.is_set():

@@ -96,6 +96,10 @@ class MessageFeed:
         self._queues.append(queue)
         return queue
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._queues)
+
     def unsubscribe(self, queue: asyncio.Queue[Entry]) -> None:
         if queue in self._queues:
             self._queues.remove(queue)
@@ -140,7 +144,7 @@ class MessageFeed:
                     return
                 signature = (
                     signature_of(frame.payload, action, "response", verdict)
-                    if isinstance(frame, CallResult) else "unsigned"
+                    if isinstance(frame, CallResult) else "error, unsigned"
                 )
                 self.add(_frame_entry(event, node_id, "in", frame, action, signature))
 
