@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ocppnet.csms.app import CsmsApp
-from ocppnet.csms.cli import ListenError, serve_csms_app, start_dashboard
+from ocppnet.csms.cli import ListenError, csms_router, serve_csms_app, start_dashboard
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.errors import OcppNetError
 from ocppnet.node.config import parse_config
@@ -52,13 +52,14 @@ from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.stats import StationStats
+from ocppnet.transport.csms_server import CsmsServer
 from ocppnet.web.api import HttpServer
 from ocppnet.web.dashboard import Dashboard
 from ocppnet.web.feed import MessageFeed, message_entry
 
 log = logging.getLogger("ocppnet.demo")
 
-CSMS_ID = "CSMS"
+CSMS_ID = "CSMS-1"  # "CSMS" itself is the reserved anycast id
 GRID_ID = "GRID-OP"
 #: (station id, where it connects, OCPP version)
 STATIONS = (
@@ -128,7 +129,7 @@ class Demo:
             self.trusted.add(key.public_key)
         self.feed = MessageFeed()
         self.app: CsmsApp | None = None
-        self.server: OverlayCsmsServer | None = None
+        self.server: CsmsServer | OverlayCsmsServer | None = None
         self.nodes: dict[str, Node] = {}
         self.stations: list[SimulatedStation] = []
         self.stats = StationStats()
@@ -182,7 +183,7 @@ class Demo:
         stack.push_async_callback(app.stop)
         self.server = await serve_csms_app(app)
         stack.push_async_callback(self.server.close)
-        self.dashboard.csms_router = self.server.router
+        self.dashboard.csms_router = csms_router(self.server)
         self.feed.follow(app.bus, CSMS_ID)
         stack.push_async_callback(self.feed.close)
         csms_url = f"ws://127.0.0.1:{self.server.port}/ocpp"

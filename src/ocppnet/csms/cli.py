@@ -20,9 +20,10 @@ from typing import Any, TypeVar
 from ocppnet.cli.main import run_async
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig, load_config
-from ocppnet.csms.server_security import server_security
 from ocppnet.errors import ConfigError
-from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
+from ocppnet.node.overlay_csms import OverlayCsmsServer
+from ocppnet.node.router import Router
+from ocppnet.transport.csms_server import CsmsServer
 from ocppnet.web.api import HttpServer, serve_http
 from ocppnet.web.dashboard import Dashboard, NodeSource
 from ocppnet.web.feed import MessageFeed
@@ -103,17 +104,15 @@ async def listen(what: str, host: str, port: int, start: Callable[[], Awaitable[
         ) from None
 
 
-async def serve_csms_app(app: CsmsApp) -> OverlayCsmsServer:
-    """The app's WebSocket server: plain stations and networking nodes (overlay) alike."""
-    config = app.config
-    return await listen(
-        "stations and nodes", config.host, config.port,
-        lambda: serve_overlay_csms(
-            app.handlers, config.host, config.port, node_id=config.id,
-            security=server_security(config), on_connect=app.on_connect,
-            on_disconnect=app.on_disconnect,
-        ),
-    )
+async def serve_csms_app(app: CsmsApp) -> CsmsServer | OverlayCsmsServer:
+    """The app's WebSocket server (plain stations, and networking nodes when
+    ``overlay_allowed``); ListenError names the address when it cannot listen."""
+    return await listen("stations and nodes", app.config.host, app.config.port, app.serve)
+
+
+def csms_router(server: CsmsServer | OverlayCsmsServer) -> Router | None:
+    """The overlay-aware server's router (its routing table is on the dashboard)."""
+    return server.router if isinstance(server, OverlayCsmsServer) else None
 
 
 async def start_dashboard(dashboard: Dashboard, host: str, port: int) -> HttpServer:
@@ -140,28 +139,31 @@ async def _serve(
         stack.push_async_callback(app.stop)
         server = await serve_csms_app(app)
         stack.push_async_callback(server.close)
+        router = csms_router(server)
+        csms_id = router.node_id if router is not None else config.id
         feed = MessageFeed()
-        feed.follow(app.bus, config.id)
+        feed.follow(app.bus, csms_id)
         stack.push_async_callback(feed.close)
         dashboard_url = "off"
         if http is not None:
-            dashboard = Dashboard(app.store, csms_id=config.id, csms_router=server.router,
-                                  nodes=nodes, feed=feed, title=f"ocppnet CSMS {config.id}")
+            dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
+                                  nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
             web = await start_dashboard(dashboard, *http)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)
             dashboard_url = f"{web.url}/"
+        accepts = "stations and nodes" if router is not None else "stations"
         print(
-            f"ocppnet csms {config.id}\n"
-            f"  stations and nodes: {ws_url(config, server.port)}/<station id>"
+            f"ocppnet csms {csms_id}\n"
+            f"  {accepts + ':':<20}{ws_url(config, server.port)}/<id>"
             f"  (security profile {config.security_profile})\n"
-            f"  dashboard:          {dashboard_url}\n"
-            f"  store:              {config.store}\n"
+            f"  {'dashboard:':<20}{dashboard_url}\n"
+            f"  {'store:':<20}{config.store}\n"
             "  Ctrl-C to stop",
             file=sys.stderr, flush=True,
         )
         log.info("event=csms_started id=%s port=%d dashboard=%s store=%s",
-                 config.id, server.port, dashboard_url, config.store)
+                 csms_id, server.port, dashboard_url, config.store)
         await stop.wait()
-        log.info("event=csms_stopping id=%s", config.id)
+        log.info("event=csms_stopping id=%s", csms_id)
     return 0
