@@ -358,7 +358,7 @@ async def _run(options: DemoOptions, duration: float | None) -> int:
             loop.add_signal_handler(sig, stop.set)
     async with Demo(options) as demo:
         print(
-            f"ocppnet demo: {len(STATIONS)} stations -> NODE-B -> NODE-A -> CSMS, "
+            f"ocppnet demo: {len(STATIONS)} stations -> NODE-B -> NODE-A -> {CSMS_ID}, "
             f"grid operator {GRID_ID}, all on 127.0.0.1\n"
             f"  dashboard: {demo.url}\n"
             f"  keys, certificates and the store: {demo.directory} (deleted at exit)\n"
