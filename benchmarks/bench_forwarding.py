@@ -1,13 +1,118 @@
-"""Forwarding and latency through networking nodes (needs ocppnet.node; see run_* below)."""
+"""Node forwarding throughput and added latency per hop, against direct and a raw relay.
+
+Topologies, each built from fresh processes (one per server, one for the generator):
+
+- direct:  stations -> overlay-aware CSMS (``serve_overlay_csms``)
+- node:    stations -> NODE-A -> CSMS (one overlay upstream WebSocket for all stations)
+- 2 nodes: stations -> NODE-B -> NODE-A -> CSMS
+- relay:   stations -> raw relay -> CSMS (one upstream WebSocket per station, frames copied
+           unparsed: benchmarks/raw_relay.py, the practical upper bound for any forwarder)
+
+All processes share the machine's cores, so a forwarder's CPU is taken from the CSMS and the
+generator; we also report calls per forwarder CPU-second, which does not depend on that.
+"""
 
 from __future__ import annotations
 
-from benchmarks.report import Row
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from benchmarks.processes import loadgen, peer, uvloop_available
+from benchmarks.report import Row, Target
+
+DIRECT_TARGET = Target("min_ratio", 0.8)
+RELAY_TARGET = Target("min_ratio", 0.6)
+TOPOLOGIES = ("direct", "node", "relay", "2 nodes")
+
+
+def _loop() -> str:
+    return "uvloop" if uvloop_available() else "asyncio"
+
+
+@contextmanager
+def topology(name: str) -> Iterator[tuple[str, dict[str, int]]]:
+    """Start the processes of ``name``; yields (station URL, {process name: pid})."""
+    loop = _loop()
+    with ExitStack() as stack:
+        csms = stack.enter_context(peer("overlay", "--upstream-id", "CSMS-1", loop=loop))
+        pids = {"csms": csms.pid}
+        url = csms.url
+        if name in ("node", "2 nodes"):
+            a = stack.enter_context(peer(
+                "node", "--node-id", "NODE-A", "--upstream", csms.url, "--upstream-id",
+                "CSMS-1", loop=loop,
+            ))
+            pids["node-a"], url = a.pid, a.url
+            if name == "2 nodes":
+                b = stack.enter_context(peer(
+                    "node", "--node-id", "NODE-B", "--upstream", a.url, "--upstream-id",
+                    "NODE-A", loop=loop,
+                ))
+                pids["node-b"], url = b.pid, b.url
+        elif name == "relay":
+            relay = stack.enter_context(peer("relay", "--upstream", csms.url, loop=loop))
+            pids["relay"], url = relay.pid, relay.url
+        yield url, pids
+
+
+def measure(name: str, stations: int, seconds: float, warmup: float) -> dict[str, Any]:
+    with topology(name) as (url, pids):
+        result = loadgen([
+            "load", "--url", url, "--stations", str(stations), "--seconds", str(seconds),
+            "--warmup", str(warmup), *[f"--pid={k}={v}" for k, v in pids.items()],
+        ])
+    if result["errors"]:
+        raise RuntimeError(f"{name}: {result['errors']} calls were not answered with CALLRESULT")
+    return result
+
+
+def _cpu(result: dict[str, Any]) -> str:
+    parts = [f"{k} {v:.0%}" for k, v in result["server_cpu"].items()]
+    return f"{result['rate']:,.0f}/s (CPU {', '.join(parts)}, p50 {result['p50_ms']:.1f} ms)"
+
+
+def _per_cpu(result: dict[str, Any], process: str) -> float:
+    cpu = float(result["server_cpu"][process])
+    return float(result["rate"]) / cpu if cpu > 0 else 0.0
 
 
 def run_forwarding(quick: bool) -> list[Row]:
-    return []
+    stations, seconds, warmup, rounds = (5, 0.4, 0.2, 1) if quick else (50, 4.0, 1.0, 2)
+    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in TOPOLOGIES}
+    for _ in range(rounds):
+        for name in TOPOLOGIES:
+            runs[name].append(measure(name, stations, seconds, warmup))
+    best = {k: max(v, key=lambda r: float(r["rate"])) for k, v in runs.items()}
+    direct, node, relay, two = best["direct"], best["node"], best["relay"], best["2 nodes"]
+    label = f"{stations} stations"
+    return [
+        Row("forwarding", f"calls/s via 1 node vs direct ({label})", "calls/s", node["rate"],
+            direct["rate"], "direct", DIRECT_TARGET,
+            note=f"direct {_cpu(direct)}; node {_cpu(node)}"),
+        Row("forwarding", f"calls/s via 1 node vs raw relay ({label})", "calls/s",
+            node["rate"], relay["rate"], "raw relay", RELAY_TARGET, note=f"relay {_cpu(relay)}"),
+        Row("forwarding", "calls per forwarder CPU-second, node vs raw relay", "calls/CPU-s",
+            _per_cpu(node, "node-a"), _per_cpu(relay, "relay"), "raw relay"),
+        Row("forwarding", f"calls/s via 2 nodes vs direct ({label})", "calls/s", two["rate"],
+            direct["rate"], "direct", note=f"2 nodes {_cpu(two)}"),
+    ]
 
 
 def run_latency(quick: bool) -> list[Row]:
-    return []
+    """One station, one call at a time: round trips through 0, 1 and 2 nodes."""
+    seconds, warmup = (0.4, 0.2) if quick else (3.0, 0.5)
+    got = {name: measure(name, 1, seconds, warmup) for name in ("direct", "node", "2 nodes")}
+    rows = []
+    base = got["direct"]
+    for hops, name in enumerate(("direct", "node", "2 nodes")):
+        r = got[name]
+        for q in ("p50", "p99"):
+            rows.append(Row(
+                "latency", f"{q} round trip, {hops} node{'s' if hops != 1 else ''}", "ms",
+                r[f"{q}_ms"], None if hops == 0 else base[f"{q}_ms"],
+                "" if hops == 0 else "0 nodes",
+                note="" if hops == 0 or q == "p99" else
+                f"added per hop (p50): {(r['p50_ms'] - base['p50_ms']) / hops:.3f} ms",
+            ))
+    return rows

@@ -3,7 +3,10 @@
 Kinds: ``ours`` (transport ``serve_csms`` + handlers, schema-validated), ``app`` (the full
 ``CsmsApp`` on an in-memory SQLite store), ``ocpp`` (the `ocpp` package baseline), ``raw``
 (websockets + orjson, answers ``[3, id, {}]`` without validation: the floor of any Python CSMS
-on websockets), ``relay`` (benchmarks.raw_relay). Prints ``READY <port>`` once listening.
+on websockets), ``relay`` (benchmarks.raw_relay), ``overlay`` (``serve_overlay_csms``: the
+overlay-aware CSMS, same handlers as ``ours``), ``node`` (an ``ocppnet.node.Node`` with one
+overlay upstream ``--upstream-id`` at ``--upstream``). Prints ``READY <port>`` once listening
+(for a node: once its upstream link is up).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from benchmarks.frames import NOW
 from benchmarks.processes import raise_fd_limit, run_loop
 from ocppnet.transport import CallContext, Handlers, serve_csms
 
-KINDS = ("ours", "app", "ocpp", "raw", "relay")
+KINDS = ("ours", "app", "ocpp", "raw", "relay", "overlay", "node")
 
 
 def bench_handlers() -> Handlers:
@@ -53,8 +56,38 @@ async def serve_raw(host: str, port: int) -> Any:
     )
 
 
-async def start(kind: str, host: str, port: int, upstream: str | None) -> int:
+async def start_node(
+    host: str, port: int, node_id: str, upstream: str, upstream_id: str
+) -> int:
+    """A node whose one upstream (overlay mode) carries all its stations; returns its port."""
+    from ocppnet.node.config import parse_config
+    from ocppnet.node.service import Node
+
+    config = parse_config({"node": {
+        "id": node_id, "host": host, "port": port,
+        "upstreams": [{"id": upstream_id, "url": upstream, "mode": "overlay"}],
+    }})
+    node = Node(config)
+    await node.start()
+    for up in node.upstreams.values():
+        await asyncio.wait_for(up.link_up.wait(), 30)
+    return node.port
+
+
+async def start(
+    kind: str, host: str, port: int, upstream: str | None, node_id: str = "NODE-A",
+    upstream_id: str = "CSMS-1",
+) -> int:
     """Start one peer; returns the port it listens on."""
+    if kind == "overlay":
+        from ocppnet.node.overlay_csms import serve_overlay_csms
+
+        overlay = await serve_overlay_csms(bench_handlers(), host, port, node_id=upstream_id)
+        return overlay.port
+    if kind == "node":
+        if upstream is None:
+            raise SystemExit("node needs --upstream")
+        return await start_node(host, port, node_id, upstream, upstream_id)
     if kind == "ours":
         server = await serve_csms(bench_handlers(), host, port)
         return server.port
@@ -83,8 +116,10 @@ async def start(kind: str, host: str, port: int, upstream: str | None) -> int:
     raise SystemExit(f"unknown peer {kind!r}")
 
 
-async def run(kind: str, host: str, port: int, upstream: str | None) -> None:
-    actual = await start(kind, host, port, upstream)
+async def run(
+    kind: str, host: str, port: int, upstream: str | None, node_id: str, upstream_id: str
+) -> None:
+    actual = await start(kind, host, port, upstream, node_id, upstream_id)
     sys.stdout.write(f"READY {actual}\n")
     sys.stdout.flush()
     await asyncio.Event().wait()  # until SIGTERM
@@ -97,9 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--upstream", help="ws:// URL prefix (relay, node)")
+    parser.add_argument("--node-id", default="NODE-A", help="node: its own id")
+    parser.add_argument("--upstream-id", default="CSMS-1",
+                        help="node: the upstream's node id; overlay: the CSMS's node id")
     args = parser.parse_args(argv)
     raise_fd_limit()
-    run_loop(run(args.kind, args.host, args.port, args.upstream), args.loop)
+    run_loop(
+        run(args.kind, args.host, args.port, args.upstream, args.node_id, args.upstream_id),
+        args.loop,
+    )
     return 0
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,26 +127,31 @@ def loadgen(args: Sequence[str], timeout: float = 300.0) -> dict[str, Any]:
 @contextmanager
 def idle_clients(url: str, counts: Sequence[int], prefix: str) -> Iterator[list[int]]:
     """Processes holding ``counts[i]`` idle stations each; yields once all are connected."""
-    procs = []
-    try:
+    with ExitStack() as stack:
+        procs = []
         for i, n in enumerate(counts):
             cmd = _python(
                 "benchmarks.loadgen",
                 ["idle", "--url", url, "--stations", str(n), "--prefix", f"{prefix}{i}x"],
             )
-            procs.append(
-                subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-            )
+            errors = stack.enter_context(tempfile.TemporaryFile("w+"))
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors,
+                                    text=True)
+            stack.callback(_stop, proc)
+            procs.append((proc, errors))
         connected = []
-        for proc in procs:
+        for proc, errors in procs:
             assert proc.stdout is not None
             line = proc.stdout.readline()
             if not line.startswith("CONNECTED "):
-                raise RuntimeError(f"idle client failed (exit code {proc.wait()})")
+                errors.seek(0)
+                raise RuntimeError(
+                    f"idle client failed (exit code {proc.wait()}): {errors.read()[-1500:]}"
+                )
             connected.append(int(line.split()[1]))
         yield connected
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait()
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait()
