@@ -201,4 +201,4 @@ async def test_sigkilled_node_delivers_its_queue_after_restart(tmp_path: Path) -
                 ("CS-1", "NODE-K")}
         finally:
             restarted.send_signal(signal.SIGTERM)
-            assert restarted.wait(10) == 0  # a clean stop on SIGTERM
+            assert await asyncio.to_thread(restarted.wait, 10) == 0  # a clean stop on SIGTERM
