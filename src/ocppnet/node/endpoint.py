@@ -73,6 +73,8 @@ class LocalEndpoint:
         conn = self.connections.get(remote_id)
         if conn is not None:
             return conn
+        # a station behind a node may speak another version than the link (announced)
+        version = self.router.peer_versions.get(remote_id, version)
         conn = Connection(
             self.handlers,
             version=version,

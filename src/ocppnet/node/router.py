@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import logging
 import time
@@ -180,6 +181,8 @@ class Router:
         self.links: dict[str, AttachedLink] = {}
         self.observers: list[Callable[[FrameEvent], None]] = []
         self.guards: list[Guard] = []
+        self.peer_versions: dict[str, str] = {}
+        """OCPP version of stations behind neighbours, from their announcements."""
         self.counters: dict[str, int] = {
             "forwarded": 0, "delivered": 0, "rejected": 0, "dropped": 0, "queued": 0,
             "drained": 0, "decode_failed": 0,
@@ -283,16 +286,19 @@ class Router:
         info: LinkInfo,
         version: str,
         *,
-        on_attached: Callable[[], None] | None = None,
+        on_attached: Callable[[], object] | None = None,
     ) -> None:
         """Attach ``link``, route every message read from it until it closes, then detach.
 
-        ``on_attached`` runs once the link is in the table, before the first message is read.
+        ``on_attached`` (sync or async) runs once the link is in the table, before the first
+        message is read.
         """
         attached = self.attach(info, version, EncodingWriter(link))
         try:
             if on_attached is not None:
-                on_attached()
+                outcome = on_attached()
+                if inspect.isawaitable(outcome):
+                    await outcome
             async for message in link:
                 if isinstance(message, bytes):
                     log.warning(
@@ -500,6 +506,7 @@ class Router:
                 self.node_id, source.info.link_id, len(outcome.accepted),
                 len(outcome.withdrawn), len(outcome.refused),
             )
+            self.peer_versions.update(outcome.versions)
             reply = CallResult(frame.message_id, {"status": "Accepted"}, dest=frame.path[0],
                                path=(self.node_id,))
             if self.local is not None:

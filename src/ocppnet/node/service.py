@@ -199,10 +199,12 @@ class Node:
         if not info.overlay:
             for upstream in self.upstreams.values():
                 upstream.station_up(station_id, link.info.version)
-                self._check_version(station_id, link.info.version, upstream.link_id)
+        early = not info.overlay and self._needs_early_announce(link.info.version)
         self._topology_changed.set()
         try:
-            await self.router.run_link(link, info, link.info.version)
+            await self.router.run_link(
+                link, info, link.info.version, on_attached=self.announce if early else None
+            )
         finally:
             if self._station_links.get(station_id) is link:
                 del self._station_links[station_id]
@@ -211,17 +213,15 @@ class Node:
                         upstream.station_down(station_id)
             self._topology_changed.set()
 
-    def _check_version(self, station_id: str, version: str, upstream_id: str) -> None:
-        """An overlay link carries one OCPP version (the one agreed with the upstream); a
-        station of another version would be validated against the wrong schemas there."""
-        attached = self.router.links.get(upstream_id)
-        up = self.upstreams[upstream_id]
-        if attached is not None and up.fallback is None and attached.version != version:
-            log.warning(
-                "event=version_mismatch node=%s station=%s station_version=%s upstream=%s "
-                "upstream_version=%s", self.config.id, station_id, version, upstream_id,
-                attached.version,
-            )
+    def _needs_early_announce(self, version: str) -> bool:
+        """An overlay link carries one OCPP version (agreed with the upstream). A station of
+        another version must be announced, with its version, before its first message, so
+        the upstream validates it with the right schemas."""
+        for up in self.upstreams.values():
+            attached = self.router.links.get(up.link_id)
+            if attached is not None and up.fallback is None and attached.version != version:
+                return True
+        return False
 
     # --- topology announcements ---------------------------------------------------------
 
@@ -240,8 +240,13 @@ class Node:
         now = self.router.clock()
         destinations = self.router.table.downstream_destinations(now)
         ttl = max(1, int(self.config.announce_interval * 3))
+        versions = dict(self.router.peer_versions)
+        for attached in self.router.links.values():
+            if attached.info.mode == "standard":
+                versions[attached.info.remote_id] = attached.version
         payload = build_announcement(
-            self.config.id, destinations, ttl_seconds=ttl, timestamp=datetime.now(UTC)
+            self.config.id, destinations, ttl_seconds=ttl, timestamp=datetime.now(UTC),
+            versions=versions,
         )
         for upstream in self.upstreams.values():
             if upstream.state != "up":

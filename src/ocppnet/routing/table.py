@@ -169,7 +169,12 @@ class RoutingTable:
             self._remove(
                 lambda r: r.link == link and r.origin == "learned" and r.destination not in offered
             )
-        return TopologyOutcome(tuple(accepted), tuple(withdrawn), tuple(refused))
+        versions = tuple(
+            (item.destination, item.version)
+            for item in parsed.routes
+            if item.version is not None and item.destination in accepted
+        )
+        return TopologyOutcome(tuple(accepted), tuple(withdrawn), tuple(refused), versions)
 
     def expire(self, now: float) -> list[Route]:
         """Remove learned and topology routes whose time is up; returns them."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 ACTION = "NotifyNetworkTopology"
+_VERSIONS = ("1.6", "2.0.1", "2.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class TopologyRoute:
     priority: int
     weight: int
     ttl_seconds: int
+    version: str | None = None
+    """The OCPP version the destination speaks, when announced (mixed-version sites)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class TopologyOutcome:
     accepted: tuple[str, ...]
     withdrawn: tuple[str, ...]
     refused: tuple[tuple[str, str], ...]
+    versions: tuple[tuple[str, str], ...] = ()
+    """(destination, OCPP version) for accepted routes that announced one."""
 
 
 def _int_field(route: Mapping[str, Any], key: str, where: str, minimum: int) -> int | str:
@@ -91,7 +96,12 @@ def parse_announcement(payload: Mapping[str, Any]) -> Announcement | TopologyRej
             if isinstance(field, str):
                 return TopologyRejection("FormatViolation", field)
         priority, weight, ttl = (int(f) for f in fields)
-        routes.append(TopologyRoute(dest, priority, weight, ttl))
+        version = raw.get("ocppVersion")
+        if version is not None and version not in _VERSIONS:
+            return TopologyRejection(
+                "FormatViolation", f"{where}.ocppVersion must be one of {', '.join(_VERSIONS)}"
+            )
+        routes.append(TopologyRoute(dest, priority, weight, ttl, version))
     return Announcement(node, tuple(routes), timestamp)
 
 
@@ -103,8 +113,11 @@ def build_announcement(
     timestamp: datetime,
     priority: int = 0,
     weight: int = 1,
+    versions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The NotifyNetworkTopology payload announcing ``destinations`` via ``routing_node``."""
+    """The NotifyNetworkTopology payload announcing ``destinations`` via ``routing_node``;
+    ``versions`` names the OCPP version of destinations that are stations."""
+    versions = versions or {}
     return {
         "networkTopologyInformation": {
             "routingNode": routing_node,
@@ -114,6 +127,7 @@ def build_announcement(
                     "priority": priority,
                     "weight": weight,
                     "ttlSeconds": ttl_seconds,
+                    **({"ocppVersion": versions[dest]} if dest in versions else {}),
                 }
                 for dest in destinations
             ],
