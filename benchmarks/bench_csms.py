@@ -32,7 +32,7 @@ class Settings:
 def settings(quick: bool) -> Settings:
     if quick:
         return Settings(stations=5, seconds=0.4, warmup=0.2, rounds=1)
-    return Settings(stations=50, seconds=4.0, warmup=1.0, rounds=2)
+    return Settings(stations=50, seconds=3.0, warmup=1.0, rounds=3)
 
 
 def measure(kind: str, loop: str, s: Settings) -> dict[str, Any]:

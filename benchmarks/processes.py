@@ -101,10 +101,12 @@ def peer(
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()  # the peer prints READY or dies
+            while line and not line.startswith("READY "):  # a wrapping profiler's chatter
+                line = proc.stdout.readline()
             if not line.startswith("READY "):
                 raise failure("did not start")
             yield Peer(proc, int(line.split()[1]), kind)
-            if proc.poll() is not None:
+            if proc.poll() not in (None, 0):  # 0: a profiler wrapping the peer finished
                 raise failure("died")
         finally:
             proc.terminate()
