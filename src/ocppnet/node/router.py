@@ -44,6 +44,8 @@ from ocppnet.routing.topology import TopologyRejection
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
 from ocppnet.rpc.versions import wire_error_code
+from ocppnet.transport.coalesce import CoalescingSender
+from ocppnet.transport.link import Link
 
 log = logging.getLogger("ocppnet.node.router")
 
@@ -293,7 +295,11 @@ class Router:
         ``on_attached`` (sync or async) runs once the link is in the table, before the first
         message is read.
         """
-        attached = self.attach(info, version, EncodingWriter(link))
+        sender: TextLink = link
+        if info.overlay and isinstance(link, Link):
+            # an overlay link is shared by many stations: one socket write per loop turn
+            sender = CoalescingSender(link.websocket, info.remote_id)  # type: ignore[assignment]
+        attached = self.attach(info, version, EncodingWriter(sender))
         try:
             if on_attached is not None:
                 outcome = on_attached()
