@@ -42,6 +42,7 @@ from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.transport import Backoff
+from tests.integration import stop_node
 
 GRID_ROLE = {
     "name": "grid-operator",
@@ -139,8 +140,12 @@ async def net(keys: dict[str, KeyPair]) -> AsyncIterator[Net]:
                                         on_connect=app.on_connect,
                                         on_disconnect=app.on_disconnect)
         stack.push_async_callback(csms.close)
-        node_b = await stack.enter_async_context(overlay_node("NODE-B", "CSMS-1", csms.port))
-        node_a = await stack.enter_async_context(overlay_node("NODE-A", "NODE-B", node_b.port))
+        node_b = overlay_node("NODE-B", "CSMS-1", csms.port)
+        await node_b.start()
+        stack.push_async_callback(stop_node, node_b)
+        node_a = overlay_node("NODE-A", "NODE-B", node_b.port)
+        await node_a.start()
+        stack.push_async_callback(stop_node, node_a)
         station = SimulatedStation(
             "CS-1", f"ws://127.0.0.1:{node_a.port}/ocpp", version="2.0.1",
             config=StationConfig(evse_max_power_w=22_000),

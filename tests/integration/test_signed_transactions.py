@@ -29,6 +29,7 @@ from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.store import MessageLogEntry
 from ocppnet.transport import Backoff
+from tests.integration import stop_node
 
 
 def contexts(station_key: KeyPair) -> tuple[SecurityContext, SecurityContext]:
@@ -81,9 +82,10 @@ async def net() -> AsyncIterator[Net]:
         csms = await serve_overlay_csms(secured, node_id="CSMS-1", on_connect=app.on_connect,
                                         on_disconnect=app.on_disconnect)
         stack.push_async_callback(csms.close)
-        node = await stack.enter_async_context(Node(parse_config({"node": {
-            "id": "NODE-A", "upstreams": [{"id": "CSMS-1", "mode": "overlay",
-                                           "url": f"ws://127.0.0.1:{csms.port}/ocpp"}]}})))
+        node = Node(parse_config({"node": {"id": "NODE-A", "upstreams": [
+            {"id": "CSMS-1", "mode": "overlay", "url": f"ws://127.0.0.1:{csms.port}/ocpp"}]}}))
+        await node.start()
+        stack.push_async_callback(stop_node, node)
         station = SimulatedStation(
             "CS-1", f"ws://127.0.0.1:{node.port}/ocpp", version="2.0.1",
             scenario=Scenario(auto=False, meter_interval_s=600, heartbeat_s=600),
