@@ -77,7 +77,8 @@ class SigningParticipant:
         """Dial the upstream and wait (up to ``wait`` s) until the overlay link is up."""
         self.router.start()
         self._task = asyncio.create_task(self.upstream.run(), name=f"up:{self.node_id}")
-        await asyncio.wait_for(self.upstream.link_up.wait(), wait)
+        async with asyncio.timeout(wait):  # not wait_for: it can swallow a cancel on 3.11
+            await self.upstream.link_up.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
