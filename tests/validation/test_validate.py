@@ -214,35 +214,43 @@ VALID_EXTENSIONS: list[tuple[str, str, dict[str, Any]]] = [
         "AddSignaturePolicy",
         "request",
         {
-            "signaturePolicy": {
-                "id": 1,
-                "priority": 10,
-                "action": "SetChargingProfile",
-                "messageKind": "Request",
-                "direction": "Incoming",
-                "requirement": "FromRole",
-                "role": "grid-operator",
-                "onFailure": "Reject",
+            "policy": {
+                "id": "station",
+                "rules": [
+                    {
+                        "direction": "incoming",
+                        "action": "SetChargingProfile",
+                        "kind": "request",
+                        "require": "role",
+                        "roles": ["grid-operator"],
+                        "on_failure": "reject",
+                    }
+                ],
             }
         },
     ),
     ("AddSignaturePolicy", "response", {"status": "Rejected", "statusInfo": {"reasonCode": "Dup"}}),
-    ("DeleteSignaturePolicy", "request", {"signaturePolicyId": 1}),
-    ("DeleteSignaturePolicy", "response", {"status": "NotFound"}),
+    ("DeleteSignaturePolicy", "request", {"id": "station"}),
+    (
+        "DeleteSignaturePolicy",
+        "response",
+        {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownPolicy"}},
+    ),
     (
         "AddUserRole",
         "request",
         {
-            "userRole": {
-                "id": "grid-operator",
-                "keyIds": ["k1"],
-                "permissions": [
+            "role": {
+                "name": "grid-operator",
+                "keys": ["k1"],
+                "allow": [
                     {
                         "action": "SetChargingProfile",
                         "constraints": [
                             {
-                                "field": "/chargingProfile/limit",
-                                "operator": "GreaterOrEqual",
+                                "field": "chargingProfile.chargingSchedule[*]"
+                                ".chargingSchedulePeriod[*].limit",
+                                "op": "ge",
                                 "value": 4200,
                             }
                         ],
@@ -252,7 +260,7 @@ VALID_EXTENSIONS: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     ("AddUserRole", "response", {"status": "Accepted"}),
-    ("DeleteUserRole", "request", {"userRoleId": "grid-operator"}),
+    ("DeleteUserRole", "request", {"name": "grid-operator"}),
     ("DeleteUserRole", "response", {"status": "Accepted"}),
     ("BinaryDataTransfer", "request", {"vendorId": "org.example", "messageId": "fw"}),
     ("BinaryDataTransfer", "response", {"status": "UnknownVendorId"}),
@@ -336,16 +344,16 @@ def test_extension_examples_pass_in_every_version(
         (
             "DeleteUserRole",
             "request",
-            {"userRoleId": 3},
+            {"name": 3},
             "TypeConstraintViolation",
-            "data.userRoleId",
+            "data.name",
         ),
         (
             "AddUserRole",
             "request",
-            {"userRole": {"id": "r", "keyIds": [], "permissions": []}},
+            {"role": {"keys": []}},
             "OccurenceConstraintViolation",
-            "data.userRole.keyIds",
+            "data.role.name",
         ),
     ],
 )
