@@ -110,6 +110,13 @@ class CallErrorReceived(OcppNetError):
         return f"{self.code}: {self.description}"
 
 
+class DropRequest(OcppNetError):
+    """Raised by a handler: answer nothing (a security policy's ``drop``); the caller times
+    out as if the message had been lost."""
+
+    code = "Dropped"
+
+
 class CallTimeout(OcppNetError):
     """No response to our CALL within the timeout."""
 

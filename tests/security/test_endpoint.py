@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ocppnet.errors import CallErrorReceived, SecurityError
+from ocppnet.errors import CallErrorReceived, CallTimeout, SecurityError
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Frame, JsonObject
 from ocppnet.security.context import SecurityContext
@@ -191,16 +191,18 @@ async def test_role_constraints_replay_and_foreign_actions(k: Keys) -> None:
     assert [a for a, _ in station.seen] == ["SetChargingProfile"]
 
 
-async def test_drop_is_answered_like_reject_and_logged(
+async def test_drop_answers_nothing_and_is_logged(
     k: Keys, caplog: pytest.LogCaptureFixture
 ) -> None:
     station = Station()
     csms, _ = pair(Handlers(), secure_handlers(
         station.handlers, station_security(k, reset_failure="drop"), clock=clock))
-    with caplog.at_level(logging.WARNING, logger="ocppnet.security"):
-        error = await call_error(csms, "Reset", {"type": "Immediate"})
-    assert error.code == "SecurityError"
-    assert any("event=security_drop" in r.getMessage() for r in caplog.records)
+    with caplog.at_level(logging.WARNING), pytest.raises(CallTimeout):
+        await csms.call("Reset", {"type": "Immediate"}, timeout=0.2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("event=security_drop" in m for m in messages)
+    assert any("event=request_dropped" in m and "action=Reset" in m for m in messages)
+    assert station.seen == []
 
 
 async def test_remote_management_needs_the_permission(k: Keys) -> None:

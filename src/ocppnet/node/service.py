@@ -230,8 +230,11 @@ class Node:
         (debounced) and every ``announce_interval`` seconds."""
         interval = self.config.announce_interval
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # arrives in the same turn as the event, and Node.stop() would hang
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._topology_changed.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await self._topology_changed.wait()
             await asyncio.sleep(0.2)  # coalesce a burst of connects into one announcement
             self._topology_changed.clear()
             await self.announce()

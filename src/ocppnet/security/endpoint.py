@@ -9,8 +9,8 @@ requests are served by :meth:`SecurityContext.handle_management`. Responses are 
 outgoing policy says. :func:`signed_call` is the outgoing side: sign per policy, call, check
 the response. The clock is injected (wall time: signatures are checked against real time).
 
-``drop`` cannot be honoured at a :class:`Connection`, which answers every CALL: it is
-answered like ``reject`` and logged as ``security_drop``.
+``drop`` answers nothing (the handler raises :class:`~ocppnet.errors.DropRequest`, which the
+Connection turns into silence); the sender's call times out as if the message had been lost.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ocppnet.errors import SecurityError
+from ocppnet.errors import DropRequest, SecurityError
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.management import MANAGEMENT_ACTIONS
@@ -150,6 +150,8 @@ class SecuredHandlers(Handlers):
                     event, ctx.remote_id, ctx.action, ctx.message_id, "/".join(ctx.path),
                     decision.reason,
                 )
+                if decision.outcome is Outcome.DROP:
+                    raise DropRequest(decision.reason)
                 raise decision.error()
             if decision.logged_failure:
                 log.warning(

@@ -21,6 +21,7 @@ from ocppnet.errors import (
     CallErrorReceived,
     CallTimeout,
     ConnectionClosed,
+    DropRequest,
     NotSupported,
     OcppNetError,
     error_class,
@@ -318,6 +319,12 @@ class Connection:
         try:
             outcome = handler(ctx, request.payload)
             result = await outcome if inspect.isawaitable(outcome) else outcome
+        except DropRequest as exc:
+            log.warning(
+                "event=request_dropped remote=%s action=%s message_id=%s reason=%r",
+                self.remote_id, action, request.message_id, exc.description,
+            )
+            return None
         except OcppNetError as exc:
             if isinstance(request, Send):
                 return self._error(request, exc.code, exc.description)
