@@ -828,9 +828,14 @@ class Router:
                     return
             self.counters["forwarded"] += 1
             if not await self._write_binary(decision.link_id, rebind(frame, carrier)):
+                origin: str | None = None
                 if isinstance(carrier, Call) and carrier.path:
                     origin = carrier.path[0]
                     self.pending.pop_source(origin, carrier.message_id)
+                elif isinstance(carrier, Call):  # stripped for a station: the entry knows
+                    entry = self.pending.pop_link(decision.link_id, carrier.message_id)
+                    origin = entry.source if entry is not None else None
+                if isinstance(carrier, Call) and origin is not None:
                     reply = CallError(
                         carrier.message_id, "NetworkingError",
                         f"link {decision.link_id} is down or carries no binary frames", {},
