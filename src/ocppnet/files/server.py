@@ -1,0 +1,176 @@
+"""The answering side of file transfer: a station (or any node) serving a :class:`FileArea`.
+
+:class:`FileServer` turns one decoded binary request into its answer (binary CALLRESULT or
+text CALLERROR). Two adapters carry the frames: :class:`LinkFileService` for an endpoint that
+reads its own link (``pump(link, conn, on_binary=service.on_binary)``), and
+:class:`RouterFileService` for a router's local application (``router.binary_local``).
+ListDirectory and DeleteFile are ordinary text requests: :func:`add_file_handlers`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ocppnet.errors import OcppNetError
+from ocppnet.files.area import FileArea
+from ocppnet.files.protocol import GET_FILE, MAX_CHUNK_SIZE, SEND_FILE, result, status_info
+from ocppnet.node.router import Router
+from ocppnet.rpc.binary import BinaryFrame, decode_binary, encode_binary
+from ocppnet.rpc.codec import DecodeFailure, encode
+from ocppnet.rpc.frames import CallError, MessageType
+from ocppnet.rpc.versions import wire_error_code
+from ocppnet.transport.handlers import CallContext, Handlers
+from ocppnet.transport.link import Link
+from ocppnet.validation import validate
+
+log = logging.getLogger("ocppnet.files.server")
+
+
+class FileServer:
+    """Answers SendFile and GetFile for ``area``; never raises for bad input."""
+
+    def __init__(self, area: FileArea, *, max_chunk: int = MAX_CHUNK_SIZE) -> None:
+        self.area = area
+        self.max_chunk = max_chunk
+
+    def handle(self, frame: BinaryFrame, version: str) -> BinaryFrame | CallError | None:
+        """The answer to ``frame`` in standard form (None for anything but a CALL)."""
+        if frame.message_type != MessageType.CALL:
+            log.info("event=binary_ignored message_id=%s type=%d", frame.message_id,
+                     frame.message_type)
+            return None
+        action = frame.action or ""
+        if action not in (SEND_FILE, GET_FILE):
+            return _error(frame, version, "NotSupported", f"{action} is not served here")
+        failure = validate(version, action, "request", frame.meta)
+        if failure is not None:
+            return CallError(frame.message_id, failure.error_code, failure.description, {})
+        try:
+            if action == SEND_FILE:
+                return self._send_file(frame, version)
+            return self._get_file(frame)
+        except OcppNetError as exc:
+            log.warning("event=file_request_refused action=%s message_id=%s reason=%r",
+                        action, frame.message_id, exc.description)
+            return _error(frame, version, exc.code, exc.description)
+        except OSError as exc:
+            log.error("event=file_io_failed action=%s message_id=%s error=%r",
+                      action, frame.message_id, exc)
+            return _error(frame, version, "InternalError", f"{action}: {exc.strerror or exc}")
+
+    def _send_file(self, frame: BinaryFrame, version: str) -> BinaryFrame | CallError:
+        meta = frame.meta
+        missing = [k for k in ("offset", "totalLength", "fileSha256") if k not in meta]
+        if missing:
+            return _error(frame, version, "OccurrenceConstraintViolation",
+                          f"SendFile needs {', '.join(missing)}")
+        name = meta["fileName"]
+        outcome = self.area.write_chunk(
+            name, meta["offset"], meta["totalLength"], meta["fileSha256"], frame.data
+        )
+        answer: dict[str, Any] = {"status": "Accepted", "fileName": name}
+        if not outcome.accepted:
+            answer["status"] = "Rejected"
+            assert outcome.reason is not None
+            answer["statusInfo"] = status_info(outcome.reason, str(outcome.expected))
+        return result(frame.message_id, answer)
+
+    def _get_file(self, frame: BinaryFrame) -> BinaryFrame:
+        meta = frame.meta
+        name = meta["fileName"]
+        offset = meta.get("offset", 0)
+        wanted = min(meta.get("maxBytes", self.max_chunk), self.max_chunk)
+        chunk = self.area.read_chunk(name, offset, wanted)
+        if chunk is None:
+            return result(frame.message_id, {"status": "NotFound", "fileName": name})
+        answer = {
+            "status": "Accepted", "fileName": name, "offset": offset,
+            "totalLength": chunk.total, "fileSha256": chunk.sha256,
+        }
+        return result(frame.message_id, answer, chunk.data)
+
+
+def _error(frame: BinaryFrame, version: str, code: str, description: str) -> CallError:
+    return CallError(frame.message_id, wire_error_code(version, code), description[:255], {})
+
+
+class LinkFileService:
+    """A FileServer on one link that an endpoint reads itself (a station's link to its node):
+    pass :meth:`on_binary` to :func:`ocppnet.transport.link.pump`."""
+
+    def __init__(self, server: FileServer, link: Link) -> None:
+        self.server = server
+        self.link = link
+
+    async def on_binary(self, message: bytes) -> None:
+        info = self.link.info
+        frame = decode_binary(message, overlay=info.overlay, version=info.version)
+        if isinstance(frame, DecodeFailure):
+            log.warning("event=binary_decode_failed station=%s code=%s description=%r",
+                        info.station_id, frame.error_code, frame.description)
+            if frame.reply is not None:
+                reply = frame.reply
+                if info.overlay:
+                    reply = type(reply)(reply.message_id, reply.error_code,
+                                        reply.error_description, reply.error_details,
+                                        reply.dest, (info.station_id,))
+                await self.link.send_text(encode(reply))
+            return
+        answer = self.server.handle(frame, info.version)
+        if answer is None:
+            return
+        dest, path = (frame.path[0], (info.station_id,)) if info.overlay and frame.path else (
+            None, ())
+        if isinstance(answer, CallError):
+            await self.link.send_text(encode(CallError(
+                answer.message_id, answer.error_code, answer.error_description,
+                answer.error_details, dest, path,
+            )))
+        else:
+            await self.link.send_binary(encode_binary(BinaryFrame(
+                answer.message_type, answer.message_id, answer.data, None, answer.meta, dest, path,
+            )))
+
+
+class RouterFileService:
+    """A FileServer as a router's binary application: ``RouterFileService(server, router)``
+    sets ``router.binary_local``; answers go back into the overlay to the asker."""
+
+    def __init__(self, server: FileServer, router: Router) -> None:
+        self.server = server
+        self.router = router
+        router.binary_local = self
+
+    async def deliver_binary(self, frame: BinaryFrame, version: str) -> None:
+        answer = self.server.handle(frame, version)
+        if answer is None or not frame.path:
+            return
+        asker = frame.path[0]
+        if isinstance(answer, CallError):
+            await self.router.send_local(CallError(
+                answer.message_id, answer.error_code, answer.error_description,
+                answer.error_details, asker,
+            ), version)
+            return
+        await self.router.send_local_binary(BinaryFrame(
+            answer.message_type, answer.message_id, answer.data, None, answer.meta, asker,
+        ), version)
+
+
+def add_file_handlers(handlers: Handlers, area: FileArea) -> None:
+    """Register ListDirectory and DeleteFile (text requests) for ``area``."""
+
+    @handlers.on("ListDirectory")
+    async def list_directory(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        directory = payload["directoryPath"]
+        entries = area.listing(directory)
+        if entries is None:
+            return {"status": "NotFound", "directoryPath": directory}
+        return {"status": "Accepted", "directoryPath": directory, "entries": entries}
+
+    @handlers.on("DeleteFile")
+    async def delete_file(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        name = payload["fileName"]
+        status = "Accepted" if area.delete(name) else "NotFound"
+        return {"status": status, "fileName": name}
