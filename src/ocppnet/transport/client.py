@@ -34,7 +34,7 @@ from ocppnet.transport.handshake import (
     NETWORKING_MODE_HEADER,
     OVERLAY_MODE,
 )
-from ocppnet.transport.link import DirectSender, Link, LinkInfo, pump
+from ocppnet.transport.link import BinaryHandler, DirectSender, Link, LinkInfo, pump
 from ocppnet.transport.options import LinkOptions
 
 log = logging.getLogger("ocppnet.transport.client")
@@ -155,6 +155,7 @@ class StationClient:
         validate_messages: bool = True,
         on_connect: ConnectionCallback | None = None,
         on_disconnect: ConnectionCallback | None = None,
+        on_binary: BinaryHandler | None = None,
     ) -> None:
         self.url = url
         self.station_id = station_id
@@ -168,6 +169,7 @@ class StationClient:
         self.validate_messages = validate_messages
         self.on_connect = on_connect
         self.on_disconnect = on_disconnect
+        self.on_binary = on_binary
         self.link: Link | None = None
         self._connection: Connection | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -225,7 +227,7 @@ class StationClient:
         while True:
             link = self.link
             assert link is not None
-            await pump(link, connection)
+            await pump(link, connection, on_binary=self.on_binary)
             connection.detach(f"link closed with code {link.close_code}")
             self.link = None
             self._notify(self.on_disconnect, connection)
