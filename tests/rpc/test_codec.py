@@ -12,6 +12,7 @@ from ocppnet.rpc.codec import (
     DecodeFailure,
     Limits,
     decode,
+    decode_value,
     encode,
     error_for,
     error_reply,
@@ -309,6 +310,24 @@ def test_depth_counts_arrays_and_objects_alike() -> None:
     data = raw(False, 2, "m", "A", payload)
     assert isinstance(decode(data, limits=Limits(max_depth=5)), Call)
     assert isinstance(decode(data, limits=Limits(max_depth=4)), DecodeFailure)
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_brackets_inside_strings_do_not_make_a_frame_deep(as_bytes: bool) -> None:
+    # more '[' and '{' than the limit, all inside strings: the depth walk runs and passes
+    data = raw(False, 2, "m", "DataTransfer", {"data": "[{" * 40, "vendorId": "x"})
+    frame = decode(data if as_bytes else data.decode(), limits=Limits(max_depth=3))
+    assert isinstance(frame, Call)
+    assert frame.payload["data"] == "[{" * 40
+
+
+def test_decode_value_checks_depth_without_raw_text() -> None:
+    value = orjson.loads(raw(False, 2, "m", "DataTransfer", nested(DEFAULT_LIMITS.max_depth + 1)))
+    f = decode_value(value)
+    assert isinstance(f, DecodeFailure)
+    assert f.description == f"payload nests deeper than {DEFAULT_LIMITS.max_depth} levels"
+    ok = orjson.loads(raw(False, 2, "m", "DataTransfer", nested(DEFAULT_LIMITS.max_depth)))
+    assert isinstance(decode_value(ok), Call)
 
 
 @pytest.mark.parametrize("overlay", MODES)

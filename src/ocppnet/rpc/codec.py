@@ -270,7 +270,16 @@ def decode(
         return failure_from_raw(
             data, "FormatViolation", description, overlay=overlay, version=version, limits=limits
         )
-    return decode_value(value, overlay=overlay, version=version, limits=limits)
+    # Nesting depth is bounded by the number of '[' and '{' in the text (brackets inside
+    # strings only over-count): when that number is within the limit, skip the walk.
+    shallow = _bracket_count(data) <= limits.max_depth
+    return _decode_value(value, overlay, version, limits, check_depth=not shallow)
+
+
+def _bracket_count(data: str | bytes) -> int:
+    if isinstance(data, bytes):
+        return data.count(b"[") + data.count(b"{")
+    return data.count("[") + data.count("{")
 
 
 def decode_value(
@@ -281,6 +290,12 @@ def decode_value(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Frame | DecodeFailure:
     """Check an already parsed JSON value against the frame layout (used by binary frames)."""
+    return _decode_value(value, overlay, version, limits, check_depth=True)
+
+
+def _decode_value(
+    value: object, overlay: bool, version: str, limits: Limits, *, check_depth: bool
+) -> Frame | DecodeFailure:
     if not isinstance(value, list):
         code = wire_error_code(version, "FormatViolation")
         return DecodeFailure(code, "frame is not a JSON array", None, None)
@@ -290,7 +305,7 @@ def decode_value(
     message_id = raw_id if isinstance(raw_id, str) else None
     originator = _originator(value) if overlay else None
     try:
-        return _frame_from(value, overlay, version, limits)
+        return _frame_from(value, overlay, version, limits, check_depth)
     except _Reject as rej:
         code = wire_error_code(version, rej.code)
         kind = _reply_kind(message_type, version)
@@ -305,7 +320,9 @@ def _originator(value: list[Any]) -> str | None:
     return raw if isinstance(raw, str) and raw else None
 
 
-def _frame_from(value: list[Any], overlay: bool, version: str, limits: Limits) -> Frame:
+def _frame_from(
+    value: list[Any], overlay: bool, version: str, limits: Limits, check_depth: bool
+) -> Frame:
     if not value:
         raise _Reject("RpcFrameworkError", "frame is an empty array")
     mt = value[0]
@@ -329,18 +346,18 @@ def _frame_from(value: list[Any], overlay: bool, version: str, limits: Limits) -
         action, payload = fields[1], fields[2]
         if not isinstance(action, str) or not action:
             raise _Reject("RpcFrameworkError", "action must be a non-empty string")
-        _check_object(payload, "payload", limits)
+        _check_object(payload, "payload", limits, check_depth)
         cls = Call if mt == MessageType.CALL else Send
         return cls(message_id, action, payload, dest, path)
     if mt == MessageType.CALLRESULT:
-        _check_object(fields[1], "payload", limits)
+        _check_object(fields[1], "payload", limits, check_depth)
         return CallResult(message_id, fields[1], dest, path)
     code, description, details = fields[1], fields[2], fields[3]
     if not isinstance(code, str) or not code:
         raise _Reject("RpcFrameworkError", "errorCode must be a non-empty string")
     if not isinstance(description, str):
         raise _Reject("RpcFrameworkError", "errorDescription must be a string")
-    _check_object(details, "errorDetails", limits)
+    _check_object(details, "errorDetails", limits, check_depth)
     err = CallError if mt == MessageType.CALLERROR else CallResultError
     return err(message_id, code, description, details, dest, path)
 
@@ -375,8 +392,8 @@ def _route_fields(value: list[Any], limits: Limits) -> tuple[str, tuple[str, ...
     return dest, path
 
 
-def _check_object(value: object, name: str, limits: Limits) -> None:
+def _check_object(value: object, name: str, limits: Limits, check_depth: bool) -> None:
     if not isinstance(value, dict):
         raise _Reject("FormatViolation", f"{name} must be a JSON object")
-    if _too_deep(value, limits.max_depth):
+    if check_depth and _too_deep(value, limits.max_depth):
         raise _Reject("FormatViolation", f"{name} nests deeper than {limits.max_depth} levels")
