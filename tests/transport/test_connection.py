@@ -4,6 +4,7 @@ really encodes and decodes every frame with the codec."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -328,3 +329,81 @@ async def test_handler_result_that_is_not_json_gives_internal_error() -> None:
     with pytest.raises(CallErrorReceived) as caught:
         await station.call("Heartbeat", {})
     assert caught.value.code == "InternalError"
+
+
+class Recorder:
+    """A FrameSender that only records what the Connection sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[Frame] = []
+
+    async def send_frame(self, frame: Frame) -> None:
+        self.sent.append(frame)
+
+
+HEARTBEAT_OK = {"currentTime": "2025-01-01T00:00:00Z"}
+
+
+async def test_a_waiting_handler_does_not_block_the_reader_and_order_is_kept() -> None:
+    gate = asyncio.Event()
+    handlers = Handlers()
+
+    @handlers.on("Heartbeat")
+    async def heartbeat(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        if ctx.message_id == "1":
+            await gate.wait()
+        return HEARTBEAT_OK
+
+    wire = Recorder()
+    csms = Connection(handlers, version="2.0.1", remote_id="CP1", sender=wire)
+    await csms.handle_frame(Call("1", "Heartbeat", {}))  # returns although the handler waits
+    await csms.handle_frame(Call("2", "Heartbeat", {}))
+    assert wire.sent == []
+    gate.set()
+    await settle(lambda: len(wire.sent) == 2)
+    assert [f.message_id for f in wire.sent] == ["1", "2"]
+    await csms.handle_frame(Call("3", "Heartbeat", {}))  # a synchronous answer, in place
+    assert [f.message_id for f in wire.sent] == ["1", "2", "3"]
+
+
+async def test_a_waiting_handler_is_cancelled_with_its_worker() -> None:
+    started, cancelled = asyncio.Event(), asyncio.Event()
+    handlers = Handlers()
+
+    @handlers.on("Heartbeat")
+    async def heartbeat(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return HEARTBEAT_OK
+
+    csms = Connection(handlers, version="2.0.1", remote_id="CP1", sender=Recorder())
+    await csms.handle_frame(Call("1", "Heartbeat", {}))
+    await started.wait()
+    worker = csms._worker
+    assert worker is not None
+    worker.cancel()
+    await cancelled.wait()
+    await settle(worker.done)
+    assert worker.cancelled()
+
+
+async def test_context_variables_set_by_a_handler_stay_in_the_handler() -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="reader")
+    seen: list[str] = []
+    handlers = Handlers()
+
+    @handlers.on("Heartbeat")
+    def heartbeat(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        seen.append(var.get())
+        var.set("handler")
+        return HEARTBEAT_OK
+
+    csms = Connection(handlers, version="2.0.1", remote_id="CP1", sender=Recorder())
+    await csms.handle_frame(Call("1", "Heartbeat", {}))
+    await csms.handle_frame(Call("2", "Heartbeat", {}))
+    assert var.get() == "reader"
+    assert seen == ["reader", "reader"]
