@@ -78,7 +78,7 @@ def validate(
     action the version does not define gives a "NotImplemented" failure. Raises ValueError
     only for a version that is not one of rpc.versions.VERSIONS.
     """
-    check = _validator(version, action, kind)
+    check = _validators.get((version, action, kind)) or _validator(version, action, kind)
     if check is None:
         return ValidationFailure(
             wire_error_code(version, "NotImplemented"),
