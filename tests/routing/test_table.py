@@ -114,6 +114,18 @@ def test_learn_refreshes_and_moves(table: RoutingTable) -> None:
     assert [(r.link, r.origin) for r in table.routes("CS-9", 60.0)] == [("c", "learned")]
 
 
+def test_learned_expiry_moves_in_steps_of_at_most_a_second(table: RoutingTable) -> None:
+    first = table.learn("CS-9", "b", 0.0)
+    assert table.learn("CS-9", "b", 0.6) is first  # within a second: the entry stays
+    assert table.routes("CS-9", 99.9) and not table.routes("CS-9", 100.0)
+    assert table.learn("CS-9", "b", 1.0).expires_at == 101.0  # type: ignore[union-attr]
+    short = RoutingTable(learned_ttl=1.0)  # a short ttl: at most half of it
+    short.add_link(child("b", "NODE-B"))
+    assert short.learn("CS-9", "b", 0.0).expires_at == 1.0  # type: ignore[union-attr]
+    assert short.learn("CS-9", "b", 0.4).expires_at == 1.0  # type: ignore[union-attr]
+    assert short.learn("CS-9", "b", 0.5).expires_at == 1.5  # type: ignore[union-attr]
+
+
 def test_learn_never_overrides_connected_or_static(table: RoutingTable) -> None:
     assert table.learn("CS-1", "b", 0.0) is None
     table.add_static("CS-8", "c")

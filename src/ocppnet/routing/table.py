@@ -27,6 +27,8 @@ Origin: TypeAlias = Literal["connected", "static", "topology", "learned"]
 ORIGIN_RANK: Final[Mapping[str, int]] = {"connected": 0, "static": 1, "topology": 2, "learned": 3}
 PINNED: Final = frozenset({"connected", "static"})
 """Origins that bind an id to its link: nobody may claim that id through another link."""
+_REFRESH_SLACK: Final = 1.0
+"""Seconds a learned route's expiry may lag behind the last frame heard (see learn())."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class RoutingTable:
         if learned_ttl <= 0:
             raise ValueError("learned_ttl must be positive")
         self.learned_ttl = learned_ttl
+        self._refresh_slack = min(_REFRESH_SLACK, learned_ttl / 2)
         self._links: dict[str, LinkInfo] = {}
         self._routes: dict[str, dict[tuple[str, str], Route]] = {}
         self._topology_stamps: dict[str, datetime] = {}
@@ -112,11 +115,22 @@ class RoutingTable:
 
         Refreshes the expiry, moves the entry when the id shows up on another link, and
         never touches an id bound by a connected or static route. None when nothing learned.
+        An expiry moves only once it is ``_REFRESH_SLACK`` behind (the entry is returned as
+        is): a busy station would otherwise cost a new Route per frame, and expired routes
+        are only swept once a second anyway.
         """
         if link not in self._links or not is_node_id(source):
             return None
         entries = self._routes.get(source)
         if entries:
+            if len(entries) == 1:
+                current = entries.get((link, "learned"))
+                if (
+                    current is not None
+                    and current.expires_at is not None
+                    and current.expires_at + self._refresh_slack > now + self.learned_ttl
+                ):
+                    return current
             if any(r.origin in PINNED for r in entries.values()):
                 return None
             for key in [k for k, r in entries.items() if r.origin == "learned" and r.link != link]:
