@@ -14,6 +14,7 @@ from typing import Any
 
 from websockets.asyncio.connection import Connection as WebSocket
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
+from websockets.protocol import State
 
 from ocppnet.errors import ConnectionClosed
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
@@ -52,9 +53,30 @@ class Link:
         self.info = info
 
     async def send_text(self, data: bytes | str) -> None:
-        """Send one text message (already-encoded UTF-8 JSON); ConnectionClosed if gone."""
+        """Send one text message (already-encoded UTF-8 JSON); ConnectionClosed if gone.
+
+        On an open, idle connection the frame goes straight through the library's sans-I/O
+        protocol to the transport (what ``websocket.send`` does, minus its async context
+        manager: ~3 us per message); any other state takes ``websocket.send``.
+        """
+        websocket = self.websocket
+        if (
+            websocket.protocol.state is State.OPEN
+            and websocket.send_in_progress is None
+            and not websocket.transport.is_closing()
+        ):
+            websocket.protocol.send_text(data.encode() if isinstance(data, str) else data)
+            try:
+                websocket.send_data()
+                if websocket.paused:  # the peer reads slower than we write: flow control
+                    await websocket.drain()
+            except Exception as exc:  # the socket died under us, as websocket.send handles it
+                websocket.set_connection_exc(exc)
+                websocket.transport.abort()
+                raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc!r}") from None
+            return
         try:
-            await self.websocket.send(data, text=True)
+            await websocket.send(data, text=True)
         except WsConnectionClosed as exc:
             raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
 
