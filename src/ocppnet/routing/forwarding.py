@@ -69,13 +69,18 @@ def decide(
     ``aliases`` are extra ids delivered locally (a CSMS passes ``{"CSMS"}``);
     ``request_timeout`` is the deadline of requests tracked in ``pending``.
     """
+    # A frame from a station gets its routing fields here, but is only rebuilt with them when
+    # delivered; a forwarded frame is built once, in the form of the link it leaves on.
     matched: PendingRequest | None = None
-    if arrived_on.mode == "standard":
-        entered = _enter_from_station(frame, arrived_on, pending)
-        if isinstance(entered, Drop):
-            return entered
-        frame, matched = entered
-    dest, path = frame.dest, frame.path
+    dest: str | None
+    entered = arrived_on.mode == "standard"
+    if entered:
+        routed = _enter_from_station(frame, arrived_on, pending)
+        if isinstance(routed, Drop):
+            return routed
+        dest, path, matched = routed
+    else:
+        dest, path = frame.dest, frame.path
     if dest is None or not path:
         return _refuse(frame, arrived_on, node_id, _NO_ROUTING_FIELDS, to=arrived_on.remote_id)
     source = path[0]
@@ -103,17 +108,18 @@ def decide(
         if verdict == "reject":
             return refuse("SecurityError", f"{frame.action} is not forwarded by {node_id}")
     if dest == node_id or dest in aliases:
-        return Deliver(frame, arrived_on.link_id)
+        return Deliver(retarget(frame, dest, path) if entered else frame, arrived_on.link_id)
     if dest == BROADCAST:
-        return _broadcast(frame, arrived_on, node_id, table, hop_limit)
+        framed = retarget(frame, dest, path) if entered else frame
+        return _broadcast(framed, arrived_on, node_id, table, hop_limit)
     if len(path) >= hop_limit:
         return refuse("NetworkingError", f"hop limit {hop_limit} reached")
-    out = retarget(frame, dest, (*path, node_id))
+    out_path = (*path, node_id)
     if isinstance(frame, CallResult | CallError):
         matched = matched or pending.pop_source(dest, frame.message_id)
         back_link = table.link(matched.in_link) if matched and matched.in_link else None
         if back_link is not None:
-            return Forward(back_link.link_id, frame_for_link(out, back_link))
+            return Forward(back_link.link_id, _leaving(frame, dest, out_path, back_link))
     route = table.lookup(dest, now, flow=source, exclude=arrived_on.link_id)
     if route is None:
         return refuse("UnknownClient", f"no route to {dest}")
@@ -121,16 +127,16 @@ def decide(
     if link is None:
         held = refuse("NetworkingError", f"upstream {route.link} unavailable")
         reply = held.reply if isinstance(held, Reject) else None
-        return Hold(route.link, out, reply, arrived_on.link_id)
+        return Hold(route.link, retarget(frame, dest, out_path), reply, arrived_on.link_id)
     if link.mode == "standard":
-        if isinstance(out, Call | Send) and dest != link.remote_id:
+        if isinstance(frame, Call | Send) and dest != link.remote_id:
             return refuse("UnknownClient", f"{link.link_id} carries only {link.remote_id}")
-        if isinstance(out, CallResult | CallError) and matched is None:
-            return Drop(f"response {out.message_id} to {dest}: no pending request")
-    if isinstance(out, Call) and "standard" in (link.mode, arrived_on.mode):
+        if isinstance(frame, CallResult | CallError) and matched is None:
+            return Drop(f"response {frame.message_id} to {dest}: no pending request")
+    if isinstance(frame, Call) and "standard" in (link.mode, arrived_on.mode):
         entry = PendingRequest(
-            message_id=out.message_id,
-            action=out.action,
+            message_id=frame.message_id,
+            action=frame.action,
             source=source,
             dest=dest,
             in_link=arrived_on.link_id,
@@ -139,8 +145,8 @@ def decide(
             deadline=now + request_timeout,
         )
         if not pending.add(entry):
-            return refuse("NetworkingError", f"message id {out.message_id} already pending")
-    return Forward(link.link_id, frame_for_link(out, link))
+            return refuse("NetworkingError", f"message id {frame.message_id} already pending")
+    return Forward(link.link_id, _leaving(frame, dest, out_path, link))
 
 
 def originate(
@@ -228,18 +234,25 @@ def timeout_reply(
 # --- steps -------------------------------------------------------------------------------
 
 
+def _leaving(frame: Frame, dest: str, path: tuple[str, ...], link: LinkInfo) -> Frame:
+    """``frame`` as it leaves on ``link``: with DEST and PATH, or stripped for a station."""
+    if link.mode == "standard":
+        return retarget(frame, None, ())
+    return retarget(frame, dest, path)
+
+
 def _enter_from_station(
     frame: Frame, link: LinkInfo, pending: PendingTable
-) -> tuple[Frame, PendingRequest | None] | Drop:
-    """A standard-mode frame gets DEST and PATH = (station,) (DESIGN.md)."""
+) -> tuple[str, tuple[str, ...], PendingRequest | None] | Drop:
+    """A standard-mode frame gets DEST and PATH = (station,) (DESIGN.md): returns them."""
     path = (link.remote_id,)
     if isinstance(frame, CallResult | CallError):
         entry = pending.pop_link(link.link_id, frame.message_id)
         if entry is None:
             return Drop(f"response {frame.message_id} from {link.remote_id}: no pending request")
-        return retarget(frame, entry.source, path), entry
+        return entry.source, path, entry
     # requests go to any CSMS; a CALLRESULTERROR's target is not tracked, CSMS is the best guess
-    return retarget(frame, CSMS, path), None
+    return CSMS, path, None
 
 
 def _broadcast(
