@@ -7,6 +7,7 @@ Failures name the offending field and carry the OCPP error code in the version's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -54,9 +55,35 @@ def _validator(version: str, action: str, kind: Kind) -> _Validator | None:
         schema = load_schema(check_version(version), action, kind)
         if schema is None:
             return None
-        compiled = fastjsonschema.compile(schema, use_default=False)
+        compiled = _compile(schema)
         _validators[key] = compiled
     return compiled
+
+
+_FORMAT_LOCALS: Final = re.compile(r'"((?:[^"\\{}]|\\.|\{\w+\})*)"\.format\(\*\*locals\(\)\)')
+_FIELD: Final = re.compile(r"\{(\w+)\}")
+_FIRST_FUNCTION: Final = re.compile(r"^def (\w+)\(", re.MULTILINE)
+
+
+def _explicit(match: re.Match[str]) -> str:
+    text = match[1]
+    return f'"{_FIELD.sub("{}", text)}".format({", ".join(_FIELD.findall(text))})'
+
+
+def _compile(schema: dict[str, Any]) -> _Validator:
+    """fastjsonschema's validator, generated as source and compiled here, with one change.
+
+    The generated code names each array item with ``"...[{i}]".format(**locals())``, a dict
+    of every local variable per item (~25 % of checking a MeterValues request); here the
+    name is formatted from the one variable it uses. Same checks, same error messages.
+    """
+    code = fastjsonschema.compile_to_code(schema, use_default=False)
+    first = _FIRST_FUNCTION.search(code)
+    if first is None:  # not the layout we know: use the library as it is
+        return fastjsonschema.compile(schema, use_default=False)
+    namespace: dict[str, Any] = {}
+    exec(compile(_FORMAT_LOCALS.sub(_explicit, code), "<fastjsonschema>", "exec"), namespace)
+    return namespace[first[1]]  # type: ignore[no-any-return]
 
 
 def warm_up(version: str) -> int:
