@@ -14,6 +14,7 @@ from typing import Any
 
 from websockets.asyncio.connection import Connection as WebSocket
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
+from websockets.exceptions import ConnectionClosedOK as WsConnectionClosedOK
 from websockets.protocol import State
 
 from ocppnet.errors import ConnectionClosed
@@ -86,17 +87,9 @@ class Link:
         except WsConnectionClosed as exc:
             raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
 
-    async def __aiter__(self) -> AsyncIterator[str | bytes]:
+    def __aiter__(self) -> AsyncIterator[str | bytes]:
         """Text messages as str, binary messages as bytes, until the link closes."""
-        try:
-            async for message in self.websocket:
-                yield message
-        except WsConnectionClosed as exc:
-            log.info(
-                "event=link_lost station=%s code=%s reason=%r",
-                self.info.station_id, exc.rcvd.code if exc.rcvd else None,
-                exc.rcvd.reason if exc.rcvd else "",
-            )
+        return _Messages(self)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.websocket.close(code, reason)
@@ -104,6 +97,32 @@ class Link:
     @property
     def close_code(self) -> int | None:
         return self.websocket.close_code
+
+
+class _Messages:
+    """A Link's incoming messages: ``websocket.recv()`` per message, one level of iteration
+    instead of two nested async generators; a lost link is logged and ends the iteration."""
+
+    __slots__ = ("link",)
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+
+    def __aiter__(self) -> _Messages:
+        return self
+
+    async def __anext__(self) -> str | bytes:
+        try:
+            return await self.link.websocket.recv()
+        except WsConnectionClosedOK:
+            raise StopAsyncIteration from None
+        except WsConnectionClosed as exc:
+            log.info(
+                "event=link_lost station=%s code=%s reason=%r",
+                self.link.info.station_id, exc.rcvd.code if exc.rcvd else None,
+                exc.rcvd.reason if exc.rcvd else "",
+            )
+            raise StopAsyncIteration from None
 
 
 class DirectSender:
