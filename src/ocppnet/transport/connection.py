@@ -376,8 +376,11 @@ class Connection:
             request.path, request.dest,
         )
         try:
-            outcome = handler(ctx, request.payload)
-            result = await outcome if inspect.isawaitable(outcome) else outcome
+            outcome: object = handler(ctx, request.payload)
+            if type(outcome) is dict:  # a synchronous handler's answer: skip the ABC check
+                result: object = outcome
+            else:
+                result = await outcome if inspect.isawaitable(outcome) else outcome
         except DropRequest as exc:
             log.warning(
                 "event=request_dropped remote=%s action=%s message_id=%s reason=%r",
