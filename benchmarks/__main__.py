@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import bench_connections, bench_csms, bench_forwarding, bench_micro
+from benchmarks import bench_connections, bench_csms, bench_forwarding, bench_micro, bench_wslib
 from benchmarks.processes import raise_fd_limit, uvloop_available
 from benchmarks.report import Row, machine, write
 
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "signatures": bench_micro.signatures,
     "codec": bench_micro.codec,
     "canonical": bench_micro.canonical,
+    "wslib": bench_wslib.run,
 }
 
 
