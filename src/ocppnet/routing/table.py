@@ -123,10 +123,13 @@ class RoutingTable:
             return None
         entries = self._routes.get(source)
         if entries:
-            if len(entries) == 1:
-                current = entries.get((link, "learned"))
+            if len(entries) == 1:  # the usual case: the station's own or its learned route
+                (current,) = entries.values()
+                if current.origin in PINNED:
+                    return None
                 if (
-                    current is not None
+                    current.origin == "learned"
+                    and current.link == link
                     and current.expires_at is not None
                     and current.expires_at + self._refresh_slack > now + self.learned_ttl
                 ):
