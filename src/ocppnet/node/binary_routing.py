@@ -25,7 +25,6 @@ from ocppnet.routing import (
     PendingTable,
     Reject,
     RoutingTable,
-    decide,
     originate,
 )
 from ocppnet.rpc.binary import BinaryFrame, decode_binary, encode_binary
@@ -84,6 +83,8 @@ class BinaryRouting:
 
         async def send_local(self, frame: Frame, version: str) -> CallError | None: ...
 
+        def decide(self, attached: AttachedLink, frame: Frame) -> Decision: ...
+
         async def answer_decode_failure(
             self, attached: AttachedLink, failure: DecodeFailure, event: str
         ) -> None: ...
@@ -120,18 +121,7 @@ class BinaryRouting:
         carrier = surrogate(frame)
         if self.observers:
             self._observe(attached.info.link_id, "in", carrier)
-        decision = decide(
-            carrier,
-            arrived_on=attached.info,
-            node_id=self.node_id,
-            table=self.table,
-            pending=self.pending,
-            now=self.clock(),
-            filters=self.filters,
-            hop_limit=self.hop_limit,
-            request_timeout=self.request_timeout,
-            aliases=self.aliases,
-        )
+        decision = self.decide(attached, carrier)
         await self._execute_binary(decision, frame, attached, attached.version)
 
     async def send_local_binary(self, frame: BinaryFrame, version: str) -> CallError | None:

@@ -276,7 +276,11 @@ class Router(StoreAndForward, BinaryRouting):
                     if not waiter.done():
                         waiter.set_result(frame)
                     return
-        decision = decide(
+        await self.execute(self.decide(attached, frame), attached)
+
+    def decide(self, attached: AttachedLink, frame: Frame) -> Decision:
+        """The pure routing decision for ``frame`` arriving on ``attached`` (learns, tracks)."""
+        return decide(
             frame,
             arrived_on=attached.info,
             node_id=self.node_id,
@@ -288,7 +292,6 @@ class Router(StoreAndForward, BinaryRouting):
             request_timeout=self.request_timeout,
             aliases=self.aliases,
         )
-        await self.execute(decision, attached)
 
     async def send_local(self, frame: Frame, version: str) -> CallError | None:
         """Send a frame of the local application (DEST set) into the overlay.
