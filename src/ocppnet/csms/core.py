@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.events import EventBus, StationChanged
-from ocppnet.store import Store
+from ocppnet.csms.timestamps import format_time
+from ocppnet.store import StationBoot, Store
 
 
 class StationLink(Protocol):
@@ -98,6 +99,49 @@ class CsmsCore:
         path = self.paths.pop(station_id, ())
         await self.store.set_connected(station_id, False, now, path)
         self.bus.publish(StationChanged(now, station_id, False, path=path))
+
+    async def accept_boot(
+        self,
+        ctx: RequestContext,
+        *,
+        vendor: str,
+        model: str,
+        serial_number: str | None,
+        firmware: str | None,
+        reason: str | None = None,
+    ) -> Payload:
+        """Store an accepted BootNotification (any version) and answer it."""
+        now = self.clock()
+        self.note_link(ctx)
+        await self.store.record_boot(
+            StationBoot(
+                station_id=ctx.remote_id,
+                ocpp_version=ctx.version,
+                vendor=vendor,
+                model=model,
+                serial_number=serial_number,
+                firmware=firmware,
+                boot_reason=reason,
+                boot_status="Accepted",
+                at=now,
+                path=ctx.path,
+            )
+        )
+        self.bus.publish(
+            StationChanged(now, ctx.remote_id, True, "Accepted", ctx.version, ctx.path)
+        )
+        return {
+            "status": "Accepted",
+            "currentTime": format_time(now),
+            "interval": self.config.heartbeat_interval,
+        }
+
+    async def heartbeat(self, ctx: RequestContext) -> Payload:
+        """Note that the station is alive (any version) and answer with the time."""
+        now = self.clock()
+        self.note_link(ctx)
+        await self.store.touch_station(ctx.remote_id, now)
+        return {"currentTime": format_time(now)}
 
 
 Payload = dict[str, Any]

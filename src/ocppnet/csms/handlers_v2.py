@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from ocppnet.csms.authorization import id_token_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
-from ocppnet.csms.events import ConnectorChanged, EnergyChanged, StationChanged
+from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v2
-from ocppnet.csms.timestamps import format_time, parse_time
+from ocppnet.csms.timestamps import parse_time
 from ocppnet.store import (
     ConnectorRecord,
     NewTransaction,
-    StationBoot,
     StationEvent,
     TransactionEnd,
     TransactionRecord,
@@ -22,36 +21,19 @@ from ocppnet.store import (
 
 
 async def boot_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
-    now = core.clock()
     station = payload["chargingStation"]
-    core.note_link(ctx)
-    await core.store.record_boot(
-        StationBoot(
-            station_id=ctx.remote_id,
-            ocpp_version=ctx.version,
-            vendor=station["vendorName"],
-            model=station["model"],
-            serial_number=station.get("serialNumber"),
-            firmware=station.get("firmwareVersion"),
-            boot_reason=payload.get("reason"),
-            boot_status="Accepted",
-            at=now,
-            path=ctx.path,
-        )
+    return await core.accept_boot(
+        ctx,
+        vendor=station["vendorName"],
+        model=station["model"],
+        serial_number=station.get("serialNumber"),
+        firmware=station.get("firmwareVersion"),
+        reason=payload.get("reason"),
     )
-    core.bus.publish(StationChanged(now, ctx.remote_id, True, "Accepted", ctx.version, ctx.path))
-    return {
-        "status": "Accepted",
-        "currentTime": format_time(now),
-        "interval": core.config.heartbeat_interval,
-    }
 
 
 async def heartbeat(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
-    now = core.clock()
-    core.note_link(ctx)
-    await core.store.touch_station(ctx.remote_id, now)
-    return {"currentTime": format_time(now)}
+    return await core.heartbeat(ctx)
 
 
 async def status_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
