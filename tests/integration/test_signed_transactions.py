@@ -78,7 +78,9 @@ async def net() -> AsyncIterator[Net]:
     station_ctx, csms_ctx = contexts(KeyPair.generate("secp256r1"))
     async with contextlib.AsyncExitStack() as stack:
         app = await stack.enter_async_context(CsmsApp(CsmsConfig(store=":memory:", port=0)))
-        secured = secure_handlers(app.handlers, csms_ctx, on_verdict=record_verdicts(app))
+        secured = secure_handlers(
+            app.handlers, csms_ctx, on_verdict=record_verdicts(app, refused_only=True)
+        )
         csms = await serve_overlay_csms(secured, node_id="CSMS-1", on_connect=app.on_connect,
                                         on_disconnect=app.on_disconnect)
         stack.push_async_callback(csms.close)
@@ -109,6 +111,9 @@ async def test_signed_transaction_events_are_verified_and_logged_at_the_csms(net
     assert transactions[0].station_id == "CS-1"
     verdicts = await until(lambda: _verdicts(net))
     assert verdicts[0] == "valid"
+    requests = [e for e in await net.log("TransactionEvent")
+                if e.direction == "in" and e.message_type == 2]
+    assert all(e.signature is not None for e in requests)  # one row per request, with verdict
     boots = await net.log("BootNotification")
     assert boots[0].signature == "unsigned"  # not signed by policy, logged as such
     assert net.station.stats.errors == 0

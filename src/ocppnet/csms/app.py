@@ -24,6 +24,7 @@ from ocppnet.csms.server_security import server_security
 from ocppnet.errors import NotImplementedAction, OcppNetError, UnknownClient
 from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
 from ocppnet.routing import is_node_id
+from ocppnet.security.endpoint import security_decision, verdict_summary
 from ocppnet.store import Direction, IdTokenRecord, MessageLogEntry, Store, open_store
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.csms_server import CsmsServer, serve_csms
@@ -123,7 +124,11 @@ class CsmsApp:
             table = handlers_v16.HANDLERS if ctx.version == "1.6" else handlers_v2.HANDLERS
             handler: CsmsHandler | None = table.get(action)
             station = ctx.remote_id
-            self.record_message(station, "in", CALL, ctx.message_id, action, payload, ctx.path)
+            decision = security_decision()  # set when the handlers run under secure_handlers
+            self.record_message(
+                station, "in", CALL, ctx.message_id, action, payload, ctx.path,
+                signature=verdict_summary(decision) if decision is not None else None,
+            )
             if handler is None:
                 self.record_message(station, "out", CALLERROR, ctx.message_id, action, None,
                                     ctx.path)

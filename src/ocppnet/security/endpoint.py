@@ -254,13 +254,19 @@ class MessageRecorder(Protocol):
     ) -> None: ...
 
 
-def record_verdicts(recorder: MessageRecorder, *, signed_only: bool = True) -> VerdictHook:
-    """A verdict hook that logs each checked request with its verdict in the CSMS message log
+def record_verdicts(
+    recorder: MessageRecorder, *, signed_only: bool = True, refused_only: bool = False
+) -> VerdictHook:
+    """A verdict hook that logs each checked request with its verdict in a message log
     (``signed_only``: only requests that carry signatures, the others are logged as unsigned
-    by the CSMS itself)."""
+    by the CSMS itself; ``refused_only``: only requests the policy refused — for a
+    :class:`~ocppnet.csms.app.CsmsApp`, which logs the requests its handlers run with their
+    verdict itself)."""
 
     def hook(ctx: CallContext, payload: JsonObject, decision: Decision) -> None:
         if signed_only and "signatures" not in payload:
+            return
+        if refused_only and decision.accepted:
             return
         recorder.record_message(
             ctx.remote_id, "in", 2, ctx.message_id, ctx.action, payload, ctx.path,
