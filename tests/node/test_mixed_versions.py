@@ -76,3 +76,27 @@ async def test_a_16_and_a_201_station_share_one_201_overlay_link() -> None:
             await until(lambda: calls == [("Reset", {"type": "Hard"})], "1.6 Reset")
         finally:
             await asyncio.gather(old.close(), new.close())
+
+
+async def test_a_16_station_two_nodes_down_is_announced_ahead_of_its_messages() -> None:
+    """NODE-B announces CS-16's version to NODE-A, which re-announces it to the CSMS before
+    answering, so the station's first BootNotification is already checked as 1.6."""
+    recorder = Recorder()
+    async with overlay_csms(recorder) as csms, running_node(
+        node_config("NODE-A", [upstream("CSMS-1", csms.port)])
+    ) as node_a, running_node(
+        node_config("NODE-B", [upstream("NODE-A", node_a.port)])
+    ) as node_b:
+        client = connect_station(station_url(node_b), "CS-16", backoff=None,
+                                 subprotocols=["ocpp1.6"], handlers=station_handlers())
+        conn: Connection = await client.start()
+        try:
+            answer = await conn.call("BootNotification", BOOT_16)
+            assert answer["status"] == "Accepted"
+            assert csms.connections["CS-16"].version == "1.6"
+            boots = recorder.actions("BootNotification")
+            assert boots == [("CS-16", ("CS-16", "NODE-B", "NODE-A"), BOOT_16)]
+            reply = await csms.connections["CS-16"].call("Reset", {"type": "Soft"})
+            assert reply == {"status": "Accepted"}
+        finally:
+            await client.close()

@@ -1,6 +1,6 @@
 """The dashboard in a real headless Chromium (Debian's package, driven by Playwright).
 
-Starts the demo in this process (CSMS, NODE-A, NODE-B, grid operator, six stations), opens the
+Starts the demo in this process (CSMS, NODE-A, NODE-B, grid operator, seven stations), opens the
 page and checks what a person would look for: the chain in the topology, routes in a node's
 table, live messages with their path, energy delivered. Saves a screenshot.
 """

@@ -2,12 +2,12 @@
 
 A CSMS, two networking nodes in a chain (stations -> NODE-B -> NODE-A -> CSMS), a grid
 operator (``GRID-OP``, an overlay participant of the CSMS) that signs a curtailment
-(SetChargingProfile) for one station every ~20 s, and six simulated stations charging (three
-behind NODE-B, two behind NODE-A, one direct). The 2.x stations trust only the grid operator's
-key for charging limits (role ``grid-operator``: W, >= 4.2 kW) and sign their answers; NODE-A
-checks the same role before forwarding, so every fourth curtailment (3 kW, out of role) is
-refused at NODE-A. Keys, passwords and throw-away certificates are made at start in a
-temporary directory:
+(SetChargingProfile) for one station every ~20 s, and seven simulated stations charging
+(four behind NODE-B, one of them OCPP 1.6; two behind NODE-A; one 1.6 station direct). The
+2.x stations trust only the grid operator's key for charging limits (role
+``grid-operator``: W, >= 4.2 kW) and sign their answers; NODE-A checks the same role before
+forwarding, so every fourth curtailment (3 kW, out of role) is refused at NODE-A. Keys,
+passwords and throw-away certificates are made at start in a temporary directory:
 
 * NODE-B -> NODE-A: security profile 2 (TLS with the throw-away CA + Basic auth);
 * NODE-A, GRID-OP and the direct station -> CSMS, stations -> NODE-B: profile 1 (Basic auth).
@@ -66,6 +66,7 @@ STATIONS = (
     ("CS-B1", "NODE-B", "2.0.1"),
     ("CS-B2", "NODE-B", "2.0.1"),
     ("CS-B3", "NODE-B", "2.0.1"),
+    ("CS-B4", "NODE-B", "1.6"),  # mixed versions share NODE-B's 2.0.1 overlay links
     ("CS-A1", "NODE-A", "2.0.1"),
     ("CS-A2", "NODE-A", "2.0.1"),
     ("CS-D1", CSMS_ID, "1.6"),
@@ -201,7 +202,7 @@ class Demo:
             on_verdict=self._node_verdict))
         node_b = await self._node({
             "id": "NODE-B", "security_profile": 1,
-            "passwords": {k: self.passwords[k] for k in ("CS-B1", "CS-B2", "CS-B3")},
+            "passwords": {k: self.passwords[k] for k in ("CS-B1", "CS-B2", "CS-B3", "CS-B4")},
             "announce_interval": 10.0,
             "upstreams": [{"id": "NODE-A", "url": f"wss://127.0.0.1:{node_a.port}/ocpp",
                            "mode": "overlay", "tls_ca": str(ca_file),
@@ -316,7 +317,7 @@ def register(subparsers: Any) -> None:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "demo", help="CSMS, two nodes, a grid operator and stations on loopback, with dashboard",
         description="Start a CSMS, two networking nodes in a chain, a grid-operator signer and "
-                    "six simulated stations on 127.0.0.1, and serve the dashboard.")
+                    "seven simulated stations on 127.0.0.1, and serve the dashboard.")
     p.add_argument("--http-host", default="127.0.0.1", help="dashboard address")
     p.add_argument("--http-port", type=int, default=8080,
                    help="dashboard port (default 8080; 0 = any free port)")

@@ -135,7 +135,13 @@ class LocalEndpoint:
         """Neighbour ``via`` announced its stations: they are reachable before they speak."""
         self.routes_lost(withdrawn + [d for d in self.connections if d not in added])
         for dest in added:
-            self.connection(dest, version, (dest, via))
+            conn = self.connection(dest, version, (dest, via))
+            announced = self.router.peer_versions.get(dest)
+            if announced is not None and conn.version != announced:
+                # created from a message that outran the announcement: use the right schemas
+                log.info("event=peer_version node=%s peer=%s version=%s",
+                         self.router.node_id, dest, announced)
+                conn.version = announced
 
     def _callback(self, callback: ConnectCallback | None, *args: Any) -> None:
         if callback is None:

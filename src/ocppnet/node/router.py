@@ -14,7 +14,7 @@ import inspect
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocppnet.errors import ConnectionClosed
@@ -99,6 +99,9 @@ class Router(StoreAndForward, BinaryRouting):
         self.observers: list[Callable[[FrameEvent], None]] = []
         self.guards: list[Guard] = []
         self.peer_versions: dict[str, str] = {}
+        self.on_new_versions: Callable[[], Awaitable[None]] | None = None
+        """Awaited when a neighbour announces stations of a version not known before (a node
+        re-announces upstream, so the version travels ahead of the station's messages)."""
         """OCPP version of stations behind neighbours, from their announcements."""
         self.counters: dict[str, int] = {
             "forwarded": 0, "delivered": 0, "rejected": 0, "dropped": 0, "queued": 0,
@@ -444,7 +447,12 @@ class Router(StoreAndForward, BinaryRouting):
                 self.node_id, source.info.link_id, len(outcome.accepted),
                 len(outcome.withdrawn), len(outcome.refused),
             )
-            self.peer_versions.update(outcome.versions)
+            fresh = {d: v for d, v in outcome.versions if self.peer_versions.get(d) != v}
+            self.peer_versions.update(fresh)
+            if fresh and self.on_new_versions is not None:
+                # tell our own upstreams first: the announcing child waits for this answer
+                # before it forwards the first message of such a station
+                await self.on_new_versions()
             reply = CallResult(frame.message_id, {"status": "Accepted"}, dest=frame.path[0],
                                path=(self.node_id,))
             if self.local is not None:

@@ -96,6 +96,7 @@ class Node:
             self.router.table.add_static(
                 route.destination, route.via, priority=route.priority, weight=route.weight
             )
+        self.router.on_new_versions = self.announce
         self.server: LinkServer | None = None
         self.http: HttpServer | None = None
         self._station_links: dict[str, Link] = {}
