@@ -1,0 +1,183 @@
+"""The load manager on a networking node: watches the frames it forwards, sends the limits.
+
+It is an observer of the :class:`~ocppnet.node.router.Router` (sessions and power come from
+the stations' own requests on their way to the CSMS) and a local application
+(:class:`~ocppnet.node.endpoint.LocalEndpoint`) whose Connections carry SetChargingProfile to
+the stations, validated against the official schemas. Rebalances when a session starts or
+ends, when the grid limit changes, and every ``interval_s``. See docs/load-management.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from ocppnet.errors import OcppNetError
+from ocppnet.loadmgmt.allocator import EvseDemand, EvseKey, allocate, with_hysteresis
+from ocppnet.loadmgmt.config import LoadConfig
+from ocppnet.loadmgmt.profiles import profile_id_for, set_limit_request
+from ocppnet.loadmgmt.sessions import SessionTracker
+from ocppnet.node.endpoint import LocalEndpoint
+from ocppnet.node.link_state import FrameEvent
+from ocppnet.node.router import Router
+from ocppnet.node.service import Node
+from ocppnet.rpc.frames import Call, CallResult
+from ocppnet.transport.handlers import Handlers
+
+log = logging.getLogger("ocppnet.loadmgmt")
+
+
+class LoadManager:
+    """Shares ``config.site_limit_w()`` among the EVSEs charging behind ``router``."""
+
+    def __init__(
+        self,
+        router: Router,
+        endpoint: LocalEndpoint,
+        config: LoadConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.router = router
+        self.endpoint = endpoint
+        self.config = config
+        self.clock = clock
+        self.tracker = SessionTracker()
+        self.sent: dict[EvseKey, float] = {}
+        """The limit each EVSE accepted last (in force at the station, also when idle)."""
+        self.grid_limit_w: float | None = None
+        self.rebalances = 0
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_node(cls, node: Node, config: LoadConfig) -> LoadManager:
+        """Attach to ``node``, reusing its local application when it already is an endpoint."""
+        local = node.router.local
+        endpoint = local if isinstance(local, LocalEndpoint) else LocalEndpoint(
+            node.router, Handlers(), call_timeout=config.call_timeout_s)
+        return cls(node.router, endpoint, config)
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self.router.observers.append(self.observe)
+            self._task = asyncio.create_task(self._run(), name="loadmgmt")
+
+    async def stop(self) -> None:
+        if self.observe in self.router.observers:
+            self.router.observers.remove(self.observe)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def __aenter__(self) -> LoadManager:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def set_grid_limit(self, limit_w: float | None) -> None:
+        """A limit from the grid operator (None: lifted); applied at once."""
+        self.grid_limit_w = limit_w
+        self._dirty.set()
+
+    # --- observing ----------------------------------------------------------------------
+
+    def observe(self, event: FrameEvent) -> None:
+        """Router observer: stations' requests (in) and the CSMS's answers to them (out)."""
+        attached = self.router.links.get(event.link_id)
+        if attached is None or attached.info.role != "downstream":
+            return
+        frame = event.frame
+        standard = attached.info.mode == "standard"
+        changed = False
+        if event.direction == "in" and isinstance(frame, Call):
+            station = attached.info.remote_id if standard else (
+                frame.path[0] if frame.path else None)
+            if station is None:
+                return
+            version = attached.version if standard else self.router.peer_versions.get(
+                station, attached.version)
+            changed = self.tracker.observe_request(
+                station, version, frame.message_id, frame.action, frame.payload, self.clock())
+        elif event.direction == "out" and isinstance(frame, CallResult):
+            station = attached.info.remote_id if standard else frame.dest
+            if station is None:
+                return
+            changed = self.tracker.observe_answer(station, frame.message_id, frame.payload)
+        if changed:
+            self._dirty.set()
+
+    # --- allocating ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.interval_s):
+                    await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self.rebalance()
+            except Exception:
+                log.exception("event=loadmgmt_failed node=%s", self.router.node_id)
+
+    def wanted(self) -> dict[EvseKey, float]:
+        """The limits the allocation rule wants now (hysteresis applied), without sending."""
+        cfg = self.config
+        site = cfg.site_limit_w(self.grid_limit_w)
+        evses = [
+            EvseDemand(s.key, cfg.evse_min_w, cfg.evse_max_w, s.started_at, s.measured_w)
+            for s in self.tracker.sessions.values()
+        ]
+        fair = allocate(site, evses, self.sent, margin_w=cfg.margin_w)
+        return with_hysteresis(site, fair, self.sent, cfg.hysteresis)
+
+    async def rebalance(self) -> dict[EvseKey, float]:
+        """Allocate and send what changed: lowered limits first, then raised ones."""
+        target = self.wanted()
+        self.rebalances += 1
+        log.info(
+            "event=loadmgmt_allocation node=%s site_limit_w=%.0f sessions=%d limits=%s",
+            self.router.node_id, self.config.site_limit_w(self.grid_limit_w), len(target),
+            ",".join(f"{s}/{e}={w:.0f}" for (s, e), w in sorted(target.items())) or "-",
+        )
+        changes = {k: v for k, v in target.items() if self.sent.get(k) != v}
+        lower = [k for k, v in changes.items() if k not in self.sent or v < self.sent[k]]
+        higher = [k for k in changes if k not in lower]
+        for batch in (lower, higher):
+            await asyncio.gather(*(self._send(key, changes[key]) for key in batch))
+        return target
+
+    async def _send(self, key: EvseKey, limit_w: float) -> None:
+        station, evse_id = key
+        version = self.tracker.versions.get(station, "2.0.1")
+        payload = set_limit_request(
+            version, evse_id, limit_w, profile_id=profile_id_for(self.config.profile_id_base,
+                                                                 evse_id),
+            stack_level=self.config.stack_level)
+        conn = self.endpoint.connection(station, version)
+        try:
+            answer = await conn.call("SetChargingProfile", payload,
+                                     timeout=self.config.call_timeout_s)
+        except OcppNetError as exc:
+            self.sent.pop(key, None)  # unknown now: sent again at the next rebalance
+            log.warning("event=loadmgmt_send_failed station=%s evse=%d limit_w=%.0f error=%r",
+                        station, evse_id, limit_w, str(exc))
+            return
+        status = answer.get("status")
+        if status != "Accepted":
+            self.sent.pop(key, None)
+            log.warning("event=loadmgmt_refused station=%s evse=%d limit_w=%.0f status=%s",
+                        station, evse_id, limit_w, status)
+            return
+        self.sent[key] = limit_w
+        log.info("event=loadmgmt_limit station=%s evse=%d limit_w=%.0f", station, evse_id,
+                 limit_w)

@@ -1,0 +1,75 @@
+"""Sessions and power read from the stations' own requests (2.0.1 and 1.6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocppnet.loadmgmt.profiles import set_limit_request
+from ocppnet.loadmgmt.sessions import SessionTracker, power_from
+from ocppnet.validation import validate
+
+
+def meter(power: str | float, unit: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"timestamp": "2026-01-01T00:00:00Z", "sampledValue": [
+        {"value": 1.0, "measurand": "Energy.Active.Import.Register"},
+        {"value": power, "measurand": "Power.Active.Import", **unit}]}]
+
+
+def tx_event(event_type: str, tx: str, power: float | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"eventType": event_type, "transactionInfo": {"transactionId": tx},
+                               "evse": {"id": 2, "connectorId": 1}}
+    if power is not None:
+        payload["meterValue"] = meter(power, {"unitOfMeasure": {"unit": "W"}})
+    return payload
+
+
+def test_201_started_updated_ended() -> None:
+    tracker = SessionTracker()
+    assert tracker.observe_request("CS1", "2.0.1", "m1", "TransactionEvent",
+                                   tx_event("Started", "T1", 0.0), now=5.0)
+    session = tracker.sessions[("CS1", 2)]
+    assert session.started_at == 5.0 and session.measured_w == 0.0
+    assert not tracker.observe_request("CS1", "2.0.1", "m2", "TransactionEvent",
+                                       tx_event("Updated", "T1", 7_200.0), now=6.0)
+    assert session.measured_w == 7_200.0
+    assert tracker.observe_request("CS1", "2.0.1", "m3", "TransactionEvent",
+                                   tx_event("Ended", "T1"), now=7.0)
+    assert tracker.sessions == {}
+
+
+def test_16_session_needs_the_csms_transaction_id() -> None:
+    tracker = SessionTracker()
+    start = {"connectorId": 1, "idTag": "X", "meterStart": 0, "timestamp": "t"}
+    assert not tracker.observe_request("CS2", "1.6", "m1", "StartTransaction", start, 1.0)
+    assert tracker.observe_answer("CS2", "m1", {"transactionId": 42,
+                                                "idTagInfo": {"status": "Accepted"}})
+    values = {"connectorId": 1, "transactionId": 42, "meterValue": meter("3.7", {"unit": "kW"})}
+    tracker.observe_request("CS2", "1.6", "m2", "MeterValues", values, 2.0)
+    assert tracker.sessions[("CS2", 1)].measured_w == 3_700.0
+    assert tracker.observe_request("CS2", "1.6", "m3", "StopTransaction",
+                                   {"transactionId": 42, "meterStop": 5, "timestamp": "t"}, 3.0)
+    assert tracker.sessions == {}
+
+
+def test_refused_16_start_is_no_session() -> None:
+    tracker = SessionTracker()
+    tracker.observe_request("CS2", "1.6", "m1", "StartTransaction", {"connectorId": 1}, 1.0)
+    assert not tracker.observe_answer("CS2", "m1", {"transactionId": 1,
+                                                    "idTagInfo": {"status": "Blocked"}})
+    assert not tracker.observe_answer("CS2", "unknown", {"transactionId": 1})
+    assert tracker.sessions == {}
+
+
+def test_power_ignores_per_phase_and_garbage() -> None:
+    assert power_from(None) is None
+    assert power_from([{"sampledValue": [{"measurand": "Power.Active.Import", "value": "x"}]}]) \
+        is None
+    per_phase = [{"sampledValue": [{"measurand": "Power.Active.Import", "value": 1,
+                                    "phase": "L1"}]}]
+    assert power_from(per_phase) is None
+
+
+def test_limit_requests_fit_the_official_schemas() -> None:
+    for version in ("1.6", "2.0.1", "2.1"):
+        payload = set_limit_request(version, 1, 3_666.0, profile_id=9_001, stack_level=1)
+        assert validate(version, "SetChargingProfile", "request", payload) is None
