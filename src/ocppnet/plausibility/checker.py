@@ -280,7 +280,7 @@ class PlausibilityChecker:
         value = reading.value
         if meter.energy_wh is not None and meter.energy_at is not None:
             delta = value - meter.energy_wh
-            if delta < -1e-6:
+            if delta < -max(1e-6, abs(value) * 1e-12):  # float noise of unit conversion
                 p.add("energy.decreasing", reading.field,
                       f"energy register went back from {meter.energy_wh:.3f} Wh to "
                       f"{value:.3f} Wh")
