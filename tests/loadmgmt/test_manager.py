@@ -86,14 +86,17 @@ async def test_three_stations_share_11_kw_and_get_more_when_one_stops() -> None:
         url = station_url(node)
         stations = [station("CS-1", url, "2.0.1"), station("CS-2", url, "2.0.1"),
                     station("CS-3", url, "1.6")]
-        tasks = [asyncio.create_task(sim.run()) for sim in stations]
-        try:
-            async with manager:
+        async with manager:  # observing before the first station boots
+            tasks = [asyncio.create_task(sim.run()) for sim in stations]
+            try:
                 await until(lambda: all(sim.accepted for sim in stations), "all booted")
+                idle = {(sim.station_id, 0): 1_400.0 for sim in stations}
+                await until(lambda: manager.sent == idle, "a booted station idles at 1.4 kW")
+                assert all(limit_w(sim) == 1_400 for sim in stations)
                 await asyncio.gather(*(plug_and_charge(sim) for sim in stations))
 
                 share = 3_666.0  # 11 kW / 3, whole watts
-                thirds = {("CS-1", 1): share, ("CS-2", 1): share, ("CS-3", 1): share}
+                thirds = {**idle, ("CS-1", 1): share, ("CS-2", 1): share, ("CS-3", 1): share}
                 await until(lambda: manager.sent == thirds, "every station accepted its third")
                 assert all(limit_w(sim) == share for sim in stations)
                 assert all(sim.model.evses[1].offered_w <= share for sim in stations)
@@ -104,22 +107,23 @@ async def test_three_stations_share_11_kw_and_get_more_when_one_stops() -> None:
 
                 last = stations[2]
                 last.apply(last.model.stop(1, "Local", last.clock.now()))
-                halves = {("CS-1", 1): 5_500.0, ("CS-2", 1): 5_500.0, ("CS-3", 1): share}
+                halves = {**idle, ("CS-1", 1): 5_500.0, ("CS-2", 1): 5_500.0, ("CS-3", 1): 1_400}
                 await until(lambda: manager.sent == halves,
                             "the two remaining stations share the freed capacity")
                 assert all(limit_w(sim) == 5_500 for sim in stations[:2])
                 assert set(manager.tracker.sessions) == {("CS-1", 1), ("CS-2", 1)}
                 assert drawn_w(stations) <= SITE_W
                 assert last.model.evses[1].power_w == 0.0
+                assert limit_w(last) == 1_400  # its next session starts low
 
                 manager.set_grid_limit(7_000)  # the grid operator curtails the site
                 await until(lambda: manager.sent[("CS-1", 1)] == manager.sent[("CS-2", 1)]
                             == 3_500, "the curtailment reaches both stations")
                 assert drawn_w(stations) <= 7_000
-        finally:
-            await asyncio.gather(*(sim.close() for sim in stations))
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                await asyncio.gather(*(sim.close() for sim in stations))
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
         # the stations' charging requests went on to the CSMS: the node still forwards
         assert {s for s, _, _ in recorder.actions("TransactionEvent")} == {"CS-1", "CS-2"}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.loadmgmt.profiles import set_limit_request
 from ocppnet.loadmgmt.sessions import SessionTracker, power_from
 from ocppnet.validation import validate
@@ -73,3 +76,23 @@ def test_limit_requests_fit_the_official_schemas() -> None:
     for version in ("1.6", "2.0.1", "2.1"):
         payload = set_limit_request(version, 1, 3_666.0, profile_id=9_001, stack_level=1)
         assert validate(version, "SetChargingProfile", "request", payload) is None
+
+
+def test_an_accepted_boot_is_noted_once() -> None:
+    tracker = SessionTracker()
+    tracker.observe_request("CS1", "2.0.1", "b1", "BootNotification", {"reason": "PowerUp"}, 0.0)
+    tracker.observe_request("CS2", "2.0.1", "b2", "BootNotification", {"reason": "PowerUp"}, 0.0)
+    assert tracker.observe_answer("CS1", "b1", {"status": "Accepted"})
+    assert not tracker.observe_answer("CS2", "b2", {"status": "Pending"})
+    assert not tracker.observe_answer("CS1", "b1", {"status": "Accepted"})  # answered already
+    assert tracker.booted == {"CS1"}
+
+
+def test_site_limit_is_capacity_minus_reserve_capped_by_the_grid() -> None:
+    config = LoadConfig(capacity_w=12_000, reserve_w=1_000)
+    assert config.site_limit_w() == 11_000
+    assert config.site_limit_w(7_000) == 7_000
+    assert config.site_limit_w(20_000) == 11_000
+    assert LoadConfig(capacity_w=500, reserve_w=1_000).site_limit_w() == 0
+    with pytest.raises(ValueError, match="evse_min_w"):
+        LoadConfig(capacity_w=1, evse_min_w=5, evse_max_w=1)

@@ -10,12 +10,15 @@ from ocppnet.loadmgmt.allocator import Hysteresis
 @dataclass(frozen=True, slots=True)
 class LoadConfig:
     """``capacity_w - reserve_w`` is what the stations may share (the reserve covers the
-    site's base load); a grid operator's limit, when set at run time, can only lower it."""
+    site's base load); a grid operator's limit, when set at run time, can only lower it.
+    ``idle_limit_w`` caps an EVSE without a session (set at boot and when a session ends), so
+    a new session starts low until its share arrives; None leaves idle EVSEs alone."""
 
     capacity_w: float
     reserve_w: float = 0.0
     evse_min_w: float = 1_400.0
     evse_max_w: float = 22_000.0
+    idle_limit_w: float | None = 1_400.0
     margin_w: float = 1_000.0
     hysteresis: Hysteresis = field(default_factory=Hysteresis)
     interval_s: float = 60.0
@@ -28,6 +31,8 @@ class LoadConfig:
             raise ValueError("loadmgmt: capacity_w and reserve_w must be >= 0")
         if not 0 <= self.evse_min_w <= self.evse_max_w:
             raise ValueError("loadmgmt: need 0 <= evse_min_w <= evse_max_w")
+        if self.idle_limit_w is not None and self.idle_limit_w < 0:
+            raise ValueError("loadmgmt: idle_limit_w must be >= 0")
         if self.interval_s <= 0:
             raise ValueError("loadmgmt: interval_s must be > 0")
 

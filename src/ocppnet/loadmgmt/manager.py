@@ -140,16 +140,32 @@ class LoadManager:
         fair = allocate(site, evses, self.sent, margin_w=cfg.margin_w)
         return with_hysteresis(site, fair, self.sent, cfg.hysteresis)
 
+    def idle_targets(self) -> dict[EvseKey, float]:
+        """Idle limits: station-wide (EVSE 0) after a boot, per EVSE after its session ended."""
+        idle = self.config.idle_limit_w
+        if idle is None:
+            self.tracker.booted.clear()
+            return {}
+        targets = {(station, 0): idle for station in self.tracker.booted}
+        for station in self.tracker.booted:
+            self.sent.pop((station, 0), None)  # a rebooted station may have lost it: resend
+        self.tracker.booted.clear()
+        for key, limit in self.sent.items():
+            if key[1] != 0 and key not in self.tracker.sessions and limit > idle:
+                targets[key] = idle
+        return targets
+
     async def rebalance(self) -> dict[EvseKey, float]:
         """Allocate and send what changed: lowered limits first, then raised ones."""
         target = self.wanted()
+        idle = self.idle_targets()
         self.rebalances += 1
         log.info(
             "event=loadmgmt_allocation node=%s site_limit_w=%.0f sessions=%d limits=%s",
             self.router.node_id, self.config.site_limit_w(self.grid_limit_w), len(target),
             ",".join(f"{s}/{e}={w:.0f}" for (s, e), w in sorted(target.items())) or "-",
         )
-        changes = {k: v for k, v in target.items() if self.sent.get(k) != v}
+        changes = {k: v for k, v in {**idle, **target}.items() if self.sent.get(k) != v}
         lower = [k for k, v in changes.items() if k not in self.sent or v < self.sent[k]]
         higher = [k for k in changes if k not in lower]
         for batch in (lower, higher):

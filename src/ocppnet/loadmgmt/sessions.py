@@ -50,6 +50,9 @@ class SessionTracker:
         self.sessions: dict[EvseKey, Session] = {}
         self.versions: dict[str, str] = {}
         self._starting: dict[tuple[str, str], tuple[EvseKey, float]] = {}
+        self._booting: set[tuple[str, str]] = set()
+        self.booted: set[str] = set()
+        """Stations whose BootNotification the CSMS accepted since the manager last looked."""
 
     def observe_request(
         self, station: str, version: str, message_id: str, action: str, payload: Any, now: float
@@ -60,6 +63,9 @@ class SessionTracker:
         self.versions[station] = version
         if action == "TransactionEvent":
             return self._transaction_event(station, payload, now)
+        if action == "BootNotification":
+            self._booting.add((station, message_id))
+            return False
         if action == "StartTransaction":
             key = (station, _int(payload.get("connectorId")))
             self._starting[(station, message_id)] = (key, now)
@@ -75,7 +81,13 @@ class SessionTracker:
         return False
 
     def observe_answer(self, station: str, message_id: str, payload: Any) -> bool:
-        """The CSMS's CALLRESULT to a station's request (only 1.6 StartTransaction matters)."""
+        """The CSMS's CALLRESULT to a station's request (BootNotification, 1.6 StartTransaction)."""
+        if (station, message_id) in self._booting:
+            self._booting.discard((station, message_id))
+            if isinstance(payload, dict) and payload.get("status") == "Accepted":
+                self.booted.add(station)
+                return True
+            return False
         started = self._starting.pop((station, message_id), None)
         if started is None or not isinstance(payload, dict):
             return False
