@@ -96,3 +96,13 @@ def test_site_limit_is_capacity_minus_reserve_capped_by_the_grid() -> None:
     assert LoadConfig(capacity_w=500, reserve_w=1_000).site_limit_w() == 0
     with pytest.raises(ValueError, match="evse_min_w"):
         LoadConfig(capacity_w=1, evse_min_w=5, evse_max_w=1)
+
+
+def test_16_meter_values_of_an_unseen_transaction_start_a_session() -> None:
+    tracker = SessionTracker()  # e.g. the node restarted during the session
+    values = {"connectorId": 2, "transactionId": 7, "meterValue": meter("2000", {"unit": "W"})}
+    assert tracker.observe_request("CS2", "1.6", "m1", "MeterValues", values, 9.0)
+    assert tracker.sessions[("CS2", 2)].measured_w == 2_000.0
+    assert not tracker.observe_request("CS2", "1.6", "m2", "MeterValues", values, 9.5)
+    assert tracker.observe_request("CS2", "1.6", "m3", "StopTransaction",
+                                   {"transactionId": 7}, 10.0)

@@ -168,11 +168,16 @@ class LoadManager:
         changes = {k: v for k, v in {**idle, **target}.items() if self.sent.get(k) != v}
         lower = [k for k, v in changes.items() if k not in self.sent or v < self.sent[k]]
         higher = [k for k in changes if k not in lower]
-        for batch in (lower, higher):
-            await asyncio.gather(*(self._send(key, changes[key]) for key in batch))
+        done = await asyncio.gather(*(self._send(key, changes[key]) for key in lower))
+        if not all(done):
+            # a limit that did not come down leaves no room to raise others: retry later
+            log.warning("event=loadmgmt_raise_deferred node=%s evses=%d",
+                        self.router.node_id, len(higher))
+            return target
+        await asyncio.gather(*(self._send(key, changes[key]) for key in higher))
         return target
 
-    async def _send(self, key: EvseKey, limit_w: float) -> None:
+    async def _send(self, key: EvseKey, limit_w: float) -> bool:
         station, evse_id = key
         version = self.tracker.versions.get(station, "2.0.1")
         payload = set_limit_request(
@@ -187,13 +192,14 @@ class LoadManager:
             self.sent.pop(key, None)  # unknown now: sent again at the next rebalance
             log.warning("event=loadmgmt_send_failed station=%s evse=%d limit_w=%.0f error=%r",
                         station, evse_id, limit_w, str(exc))
-            return
+            return False
         status = answer.get("status")
         if status != "Accepted":
             self.sent.pop(key, None)
             log.warning("event=loadmgmt_refused station=%s evse=%d limit_w=%.0f status=%s",
                         station, evse_id, limit_w, status)
-            return
+            return False
         self.sent[key] = limit_w
         log.info("event=loadmgmt_limit station=%s evse=%d limit_w=%.0f", station, evse_id,
                  limit_w)
+        return True

@@ -73,11 +73,18 @@ class SessionTracker:
         if action == "StopTransaction":
             return self._end(station, str(payload.get("transactionId")))
         if action == "MeterValues":
-            evse = payload.get("evseId", payload.get("connectorId"))
-            session = self.sessions.get((station, _int(evse)))
+            key = (station, _int(payload.get("evseId", payload.get("connectorId"))))
+            session = self.sessions.get(key)
+            created = False
+            tx_id = payload.get("transactionId")
+            if session is None and tx_id is not None and key[1] > 0 and version == "1.6":
+                # a session that started before this node watched (restart): learn it here
+                session = self.sessions[key] = Session(key, str(tx_id), now)
+                created = True
             power = power_from(payload.get("meterValue"))
             if session is not None and power is not None:
                 session.measured_w = power
+            return created
         return False
 
     def observe_answer(self, station: str, message_id: str, payload: Any) -> bool:
