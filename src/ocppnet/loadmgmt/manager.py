@@ -48,6 +48,8 @@ class LoadManager:
         self.tracker = SessionTracker()
         self.sent: dict[EvseKey, float] = {}
         """The limit each EVSE accepted last (in force at the station, also when idle)."""
+        self.sent_at: dict[EvseKey, float] = {}
+        """When (``clock``) each of those limits was accepted."""
         self.grid_limit_w: float | None = None
         self.rebalances = 0
         self._dirty = asyncio.Event()
@@ -133,8 +135,10 @@ class LoadManager:
         """The limits the allocation rule wants now (hysteresis applied), without sending."""
         cfg = self.config
         site = cfg.site_limit_w(self.grid_limit_w)
+        # a measurement taken before the limit in force says nothing about the demand
         evses = [
-            EvseDemand(s.key, cfg.evse_min_w, cfg.evse_max_w, s.started_at, s.measured_w)
+            EvseDemand(s.key, cfg.evse_min_w, cfg.evse_max_w, s.started_at,
+                       s.measured_w if s.measured_at > self.sent_at.get(s.key, 0.0) else None)
             for s in self.tracker.sessions.values()
         ]
         fair = allocate(site, evses, self.sent, margin_w=cfg.margin_w)
@@ -200,6 +204,7 @@ class LoadManager:
                         station, evse_id, limit_w, status)
             return False
         self.sent[key] = limit_w
+        self.sent_at[key] = self.clock()
         log.info("event=loadmgmt_limit station=%s evse=%d limit_w=%.0f", station, evse_id,
                  limit_w)
         return True

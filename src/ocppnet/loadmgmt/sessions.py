@@ -21,6 +21,11 @@ class Session:
     transaction_id: str
     started_at: float
     measured_w: float | None = None
+    measured_at: float = 0.0
+
+    def measure(self, power_w: float, now: float) -> None:
+        self.measured_w = power_w
+        self.measured_at = now
 
 
 def power_from(meter_values: Any) -> float | None:
@@ -83,7 +88,7 @@ class SessionTracker:
                 created = True
             power = power_from(payload.get("meterValue"))
             if session is not None and power is not None:
-                session.measured_w = power
+                session.measure(power, now)
             return created
         return False
 
@@ -127,7 +132,7 @@ class SessionTracker:
             self.sessions[session.key] = session
             changed = True
         if session is not None and power is not None:
-            session.measured_w = power
+            session.measure(power, now)
         return changed
 
     def _find(self, station: str, tx_id: str) -> Session | None:
