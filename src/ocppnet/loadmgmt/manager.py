@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ocppnet.errors import OcppNetError
 from ocppnet.loadmgmt.allocator import EvseDemand, EvseKey, allocate, with_hysteresis
@@ -23,9 +24,11 @@ from ocppnet.loadmgmt.sessions import SessionTracker
 from ocppnet.node.endpoint import LocalEndpoint
 from ocppnet.node.link_state import FrameEvent
 from ocppnet.node.router import Router
-from ocppnet.node.service import Node
 from ocppnet.rpc.frames import Call, CallResult
 from ocppnet.transport.handlers import Handlers
+
+if TYPE_CHECKING:
+    from ocppnet.node.service import Node
 
 log = logging.getLogger("ocppnet.loadmgmt")
 

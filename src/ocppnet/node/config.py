@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from ocppnet.errors import ConfigError
+from ocppnet.loadmgmt.allocator import Hysteresis
+from ocppnet.loadmgmt.config import LoadConfig
+from ocppnet.plausibility.config import PlausibilityConfig
+from ocppnet.plausibility.config import parse_config as parse_plausibility
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
 from ocppnet.rpc.versions import SUBPROTOCOLS
 
@@ -69,12 +73,21 @@ class NodeConfig:
     upstreams: tuple[UpstreamConfig, ...] = ()
     routes: tuple[StaticRoute, ...] = ()
     filters: ForwardingFilter = field(default_factory=ForwardingFilter)
+    load_management: LoadConfig | None = None
+    """``[node.load_management]``: share the grid connection among charging EVSEs."""
+    plausibility: PlausibilityConfig | None = None
+    """``[node.plausibility]``: check what stations report before forwarding it."""
 
 
 _NODE_KEYS = {
     "id", "host", "port", "security_profile", "passwords", "tls_cert", "tls_key", "tls_ca",
     "subprotocols", "hop_limit", "learned_ttl", "request_timeout", "announce_interval",
-    "queue", "http_host", "http_port", "upstreams", "routes", "filters",
+    "queue", "http_host", "http_port", "upstreams", "routes", "filters", "load_management",
+    "plausibility",
+}
+_LOAD_KEYS = {
+    "capacity_w", "reserve_w", "evse_min_w", "evse_max_w", "idle_limit_w", "margin_w",
+    "interval_s", "hysteresis_w", "hysteresis_rel", "stack_level",
 }
 _UPSTREAM_KEYS = {
     "id", "url", "mode", "password", "tls_ca", "tls_cert", "tls_key", "subprotocols",
@@ -225,6 +238,38 @@ def _weight(reader: _Reader) -> int:
     return weight
 
 
+def _load_management(reader: _Reader) -> LoadConfig:
+    reader.check_keys(_LOAD_KEYS)
+    if "capacity_w" not in reader.table:
+        raise reader.fail("capacity_w", "missing (the grid connection's capacity in W)")
+    idle = reader.table.get("idle_limit_w", 1_400.0)
+    try:
+        return LoadConfig(
+            capacity_w=reader.number("capacity_w", 0.0),
+            reserve_w=reader.number("reserve_w", 0.0),
+            evse_min_w=reader.number("evse_min_w", 1_400.0),
+            evse_max_w=reader.number("evse_max_w", 22_000.0),
+            idle_limit_w=None if idle is False else reader.number("idle_limit_w", 1_400.0),
+            margin_w=reader.number("margin_w", 1_000.0),
+            interval_s=reader.number("interval_s", 60.0),
+            hysteresis=Hysteresis(
+                reader.number("hysteresis_w", 500.0), reader.number("hysteresis_rel", 0.05)
+            ),
+            stack_level=reader.integer("stack_level", 1),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{reader.source}: {reader.where}: {exc}") from None
+
+
+def _section(node: Mapping[str, Any], key: str, reader: _Reader) -> Mapping[str, Any] | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise reader.fail(key, "must be a table")
+    return value
+
+
 def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfig:
     """The ``[node]`` table of a parsed TOML document."""
     node = data.get("node")
@@ -260,6 +305,16 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfi
         filters = ForwardingFilter.from_config(filters_section, where="node.filters")
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc.description}") from None
+    load_section = _section(node, "load_management", reader)
+    load = None
+    if load_section is not None:
+        load = _load_management(_Reader(load_section, "node.load_management", source))
+    plausibility_section = _section(node, "plausibility", reader)
+    plausibility = None
+    if plausibility_section is not None:
+        plausibility = parse_plausibility(
+            dict(plausibility_section), source=source, where="node.plausibility"
+        )
     hop_limit = reader.integer("hop_limit", 16)
     if not 1 <= hop_limit <= 64:
         raise reader.fail("hop_limit", "must be 1..64")
@@ -283,6 +338,8 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfi
         upstreams=upstreams,
         routes=routes,
         filters=filters,
+        load_management=load,
+        plausibility=plausibility,
     )
 
 

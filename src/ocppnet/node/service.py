@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ocppnet.errors import ConfigError
+from ocppnet.loadmgmt.manager import LoadManager
 from ocppnet.node.config import NodeConfig
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.node.router import Router
 from ocppnet.node.upstream import Upstream
 from ocppnet.pki.tls import CertFiles, server_ssl_context
+from ocppnet.plausibility.checker import PlausibilityChecker
+from ocppnet.plausibility.node_guard import plausibility_guard
 from ocppnet.routing import DEFAULT_ROUTE, LinkInfo, build_announcement
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.transport.link import Link
@@ -97,6 +100,11 @@ class Node:
                 route.destination, route.via, priority=route.priority, weight=route.weight
             )
         self.router.on_new_versions = self.announce
+        self.load_manager: LoadManager | None = None
+        if config.plausibility is not None:
+            self.router.guards.append(
+                plausibility_guard(PlausibilityChecker(config.plausibility), node_id=config.id)
+            )
         self.server: LinkServer | None = None
         self.http: HttpServer | None = None
         self._station_links: dict[str, Link] = {}
@@ -144,6 +152,9 @@ class Node:
         for upstream in self.upstreams.values():
             self._tasks.append(asyncio.create_task(upstream.run(), name=f"up:{upstream.link_id}"))
         self._tasks.append(asyncio.create_task(self._announce_loop(), name="announce"))
+        if self.config.load_management is not None:
+            self.load_manager = LoadManager.for_node(self, self.config.load_management)
+            self.load_manager.start()
         if self.config.http_port is not None:
             try:
                 self.http = await serve_http(
@@ -161,6 +172,9 @@ class Node:
         )
 
     async def stop(self) -> None:
+        if self.load_manager is not None:
+            await self.load_manager.stop()
+            self.load_manager = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
