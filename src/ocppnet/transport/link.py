@@ -26,7 +26,7 @@ log = logging.getLogger("ocppnet.transport.link")
 
 
 @dataclass(frozen=True, slots=True)
-class LinkInfo:
+class LinkDetails:
     """What the opening handshake established.
 
     ``station_id`` is the id from the URL (on a client: the id we connected as);
@@ -45,11 +45,11 @@ class LinkInfo:
 
 
 class Link:
-    """One open WebSocket plus its :class:`LinkInfo`; iterate it for incoming messages."""
+    """One open WebSocket plus its :class:`LinkDetails`; iterate it for incoming messages."""
 
     __slots__ = ("info", "websocket")
 
-    def __init__(self, websocket: WebSocket, info: LinkInfo) -> None:
+    def __init__(self, websocket: WebSocket, info: LinkDetails) -> None:
         self.websocket = websocket
         self.info = info
 
