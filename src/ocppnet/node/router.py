@@ -35,7 +35,6 @@ from ocppnet.node.plain_errors import plain_error
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.node.store_forward import StoreAndForward
 from ocppnet.routing import (
-    Decision,
     Deliver,
     Drop,
     Fanout,
@@ -45,6 +44,7 @@ from ocppnet.routing import (
     LinkInfo,
     PendingTable,
     Reject,
+    RouteDecision,
     RoutingTable,
     decide,
     frame_for_link,
@@ -318,7 +318,7 @@ class Router:
             self._observe(attached.info.link_id, "in", carrier)
         await self.execute(self.decide(attached, carrier), attached, attached.version, frame)
 
-    def decide(self, attached: AttachedLink, frame: Frame) -> Decision:
+    def decide(self, attached: AttachedLink, frame: Frame) -> RouteDecision:
         """The pure routing decision for ``frame`` arriving on ``attached`` (learns, tracks)."""
         return decide(
             frame,
@@ -404,7 +404,7 @@ class Router:
 
     async def execute(
         self,
-        decision: Decision,
+        decision: RouteDecision,
         source: AttachedLink | None,
         version: str | None = None,
         body: BinaryFrame | None = None,
