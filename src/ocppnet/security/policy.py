@@ -29,9 +29,9 @@ from ocppnet.security.signatures import SignatureVerdict, VerdictStatus, context
 from ocppnet.security.trust import TrustStore
 
 __all__ = [
-    "Decision",
     "OnFailure",
     "Outcome",
+    "PolicyDecision",
     "PolicyEngine",
     "PolicySection",
     "PolicySet",
@@ -132,7 +132,7 @@ class PolicySet:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class PolicyDecision:
     """What to do with an incoming message, and why (``reason`` is safe to send in a CALLERROR)."""
 
     outcome: Outcome
@@ -174,25 +174,27 @@ class PolicyEngine:
 
     def check_incoming(
         self, action: str, kind: str, payload: Mapping[str, Any], version: str, now: datetime
-    ) -> Decision:
+    ) -> PolicyDecision:
         verdicts = tuple(verify(payload, action=action, kind=kind, version=version,
                                 trusted=self.trust, now=now, replay=self.replay))
         signer_roles = self.roles.roles_of(v.key_id for v in verdicts if v.valid and v.key_id)
         rule = self.policies.rule_for(action, kind, "incoming")
         what = context_of(version, action, kind).partition("/")[2]
         if rule is None or (rule.require is Requirement.NONE and not rule.authorize):
-            return Decision(Outcome.ACCEPT, "no signature required", signer_roles, verdicts)
+            return PolicyDecision(Outcome.ACCEPT, "no signature required", signer_roles, verdicts)
         failure = _requirement_failure(rule, what, verdicts, self.roles, signer_roles)
         if failure is None and rule.authorize:
             auth = self.roles.authorize(action, payload, signer_roles)
             if not auth.allowed:
                 failure = auth.reason
         if failure is None:
-            return Decision(Outcome.ACCEPT, "signature requirements met", signer_roles, verdicts)
+            return PolicyDecision(
+                Outcome.ACCEPT, "signature requirements met", signer_roles, verdicts)
         if rule.on_failure is OnFailure.ACCEPT_AND_LOG:
-            return Decision(Outcome.ACCEPT, failure, signer_roles, verdicts, logged_failure=True)
+            return PolicyDecision(
+                Outcome.ACCEPT, failure, signer_roles, verdicts, logged_failure=True)
         outcome = Outcome.DROP if rule.on_failure is OnFailure.DROP else Outcome.REJECT
-        return Decision(outcome, failure, signer_roles, verdicts)
+        return PolicyDecision(outcome, failure, signer_roles, verdicts)
 
 
 def _requirement_failure(
