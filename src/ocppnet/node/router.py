@@ -59,6 +59,7 @@ from ocppnet.rpc.codec import DecodeFailure, decode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
 from ocppnet.transport.coalesce import CoalescingSender
 from ocppnet.transport.link import Link
+from ocppnet.transport.undecodable import answer_undecodable
 
 __all__ = [
     "AttachedLink",
@@ -285,21 +286,16 @@ class Router:
         self, attached: AttachedLink, failure: DecodeFailure, event: str
     ) -> None:
         """A malformed message: log it, send the codec's CALLERROR when it has one."""
-        info = attached.info
+        link_id = attached.info.link_id
         self.counters["decode_failed"] += 1
-        log.warning(
-            "event=%s node=%s link=%s code=%s description=%r",
-            event, self.node_id, info.link_id, failure.error_code, failure.description,
+
+        async def write(reply: Frame) -> bool:
+            return await self._write(link_id, reply)
+
+        await answer_undecodable(
+            failure, write, sender=self.node_id, log=log, event=event, node=self.node_id,
+            link=link_id,
         )
-        reply = failure.reply
-        if reply is None:
-            return
-        if reply.dest is not None and not reply.path:
-            reply = type(reply)(
-                reply.message_id, reply.error_code, reply.error_description,
-                reply.error_details, reply.dest, (self.node_id,),
-            )
-        await self._write(info.link_id, reply)
 
     async def route(self, attached: AttachedLink, frame: Frame) -> None:
         """Route one decoded frame that arrived on ``attached``."""

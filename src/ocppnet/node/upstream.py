@@ -14,6 +14,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 from ocppnet.errors import ConnectionClosed
@@ -27,8 +28,13 @@ from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.client import LinkRefused, open_link
 from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
+from ocppnet.transport.undecodable import answer_undecodable
 
 log = logging.getLogger("ocppnet.node.upstream")
+
+
+async def _send(link: Link, frame: Frame) -> None:
+    await link.send_text(encode(frame))
 
 
 def upstream_ssl_context(config: UpstreamConfig) -> ssl.SSLContext | None:
@@ -273,9 +279,11 @@ class StandardFallback:
                     continue
                 result = decode(message, overlay=False, version=version)
                 if isinstance(result, DecodeFailure):
-                    if result.reply is not None:
-                        with contextlib.suppress(ConnectionClosed):
-                            await link.send_text(encode(result.reply))
+                    await answer_undecodable(
+                        result, partial(_send, link), sender=None, log=log,
+                        node=self.router.node_id, upstream=self.upstream.link_id,
+                        station=station_id,
+                    )
                     continue
                 if isinstance(result, Call):
                     self._asked[result.message_id] = station_id

@@ -21,6 +21,7 @@ from ocppnet.errors import ConnectionClosed
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Frame
 from ocppnet.transport.connection import Connection
+from ocppnet.transport.undecodable import answer_undecodable
 
 log = logging.getLogger("ocppnet.transport.link")
 
@@ -161,15 +162,10 @@ async def pump(
             continue
         result = decode(message, overlay=overlay, version=connection.version)
         if isinstance(result, DecodeFailure):
-            log.warning(
-                "event=decode_failed station=%s code=%s description=%r message_id=%s",
-                link.info.station_id, result.error_code, result.description, result.message_id,
-            )
             connection.handle_decode_failure(result)
-            if result.reply is not None:
-                try:
-                    await sender.send_frame(result.reply)
-                except ConnectionClosed:
-                    return
+            if not await answer_undecodable(
+                result, sender.send_frame, sender=None, log=log, station=link.info.station_id
+            ):
+                return
             continue
         await connection.handle_frame(result)
