@@ -1,4 +1,4 @@
-"""The per-frame forwarding decision of a node (DESIGN.md "Overlay framing").
+"""The per-frame forwarding decision of a node (docs/routing.md "The decision").
 
 ``decide`` takes one decoded frame, the link it came from and the node's state (routing
 table, pending requests, filters) and returns one :mod:`~ocppnet.routing.decisions` value.
@@ -244,7 +244,7 @@ def _leaving(frame: Frame, dest: str, path: tuple[str, ...], link: LinkInfo) -> 
 def _enter_from_station(
     frame: Frame, link: LinkInfo, pending: PendingTable
 ) -> tuple[str, tuple[str, ...], PendingRequest | None] | Drop:
-    """A standard-mode frame gets DEST and PATH = (station,) (DESIGN.md): returns them."""
+    """A standard-mode frame gets DEST and PATH = (station,) (docs/routing.md "Links")."""
     path = (link.remote_id,)
     if isinstance(frame, CallResult | CallError):
         entry = pending.pop_link(link.link_id, frame.message_id)

@@ -1,4 +1,4 @@
-"""NotifyNetworkTopology: parse an announcement and build one (DESIGN.md "Routing table").
+"""NotifyNetworkTopology: parse an announcement and build one (docs/routing.md, "Topology").
 
 An announcement is link-local and full-state: a neighbour tells us every destination it
 offers, with priority, weight and a time to live; the next announcement on the same link
