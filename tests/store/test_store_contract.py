@@ -121,6 +121,30 @@ async def test_message_log_is_write_behind_and_newest_first(store: SqlStore) -> 
     assert await store.list_messages("CS1", limit=1) == [entries[3]]
 
 
+async def test_find_transactions_across_stations(store: SqlStore) -> None:
+    one = await store.start_transaction(NewTransaction("CS1", T0, "T-1"))
+    two = await store.start_transaction(NewTransaction("CS2", T0, "T-1"))
+    await store.start_transaction(NewTransaction("CS2", T0, "T-2"))
+    assert await store.find_transactions("T-1") == [one, two]
+    assert await store.find_transactions("T-3") == []
+
+
+async def test_message_log_filters_by_action_and_time(store: SqlStore) -> None:
+    entries = [
+        MessageLogEntry(T0 + timedelta(seconds=i), "CS1", "in", 2, f"m{i}",
+                        "Heartbeat" if i % 2 else "StatusNotification")
+        for i in range(6)
+    ]
+    for e in entries:
+        store.log_message(e)
+    await store.flush()
+    assert await store.list_messages(action="Heartbeat") == [entries[5], entries[3], entries[1]]
+    window = await store.list_messages("CS1", since=T0 + timedelta(seconds=2),
+                                       until=T0 + timedelta(seconds=4))
+    assert window == [entries[3], entries[2]]
+    assert await store.list_messages("CS2", action="Heartbeat") == []
+
+
 async def test_station_events(store: SqlStore) -> None:
     await store.add_station_event(StationEvent("CS1", T0, "SecurityEvent", {"type": "X"}))
     await store.add_station_event(StationEvent("CS1", T0, "NotifyEvent", {"seqNo": 0}))

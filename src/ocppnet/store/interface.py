@@ -73,6 +73,9 @@ class Store(Protocol):
         self, station_id: str, transaction_id: str, end: TransactionEnd
     ) -> TransactionRecord | None: ...
 
+    async def find_transactions(self, transaction_id: str) -> list[TransactionRecord]:
+        """The transactions with this id, any station (ids are unique per station only)."""
+
     async def list_transactions(
         self, station_id: str | None = None, *, active_only: bool = False
     ) -> list[TransactionRecord]: ...
@@ -95,9 +98,16 @@ class Store(Protocol):
         """Wait until every queued write is committed."""
 
     async def list_messages(
-        self, station_id: str | None = None, *, limit: int = 100
+        self,
+        station_id: str | None = None,
+        *,
+        limit: int = 100,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[MessageLogEntry]:
-        """Most recent first."""
+        """Most recent first; filtered by station, action and time (``since`` <= at <
+        ``until``) when given."""
 
     async def add_station_event(self, event: StationEvent) -> None: ...
 

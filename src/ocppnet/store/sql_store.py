@@ -118,6 +118,11 @@ class SqlStore:
                     transaction_id=transaction_id, end=end)
         )
 
+    async def find_transactions(self, transaction_id: str) -> list[TransactionRecord]:
+        return await self._worker.run(
+            partial(queries.find_transactions, transaction_id=transaction_id)
+        )
+
     async def list_transactions(
         self, station_id: str | None = None, *, active_only: bool = False
     ) -> list[TransactionRecord]:
@@ -150,10 +155,17 @@ class SqlStore:
         await self._worker.run(_nothing)
 
     async def list_messages(
-        self, station_id: str | None = None, *, limit: int = 100
+        self,
+        station_id: str | None = None,
+        *,
+        limit: int = 100,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[MessageLogEntry]:
         return await self._worker.run(
-            partial(queries.list_messages, station_id=station_id, limit=limit)
+            partial(queries.list_messages, station_id=station_id, limit=limit, action=action,
+                    since=since, until=until)
         )
 
     async def add_station_event(self, event: StationEvent) -> None:
