@@ -7,8 +7,13 @@ import pytest
 from ocppnet.csms.api import commands
 from ocppnet.csms.api.calls import failure_for, invalid_payload_detail
 from ocppnet.csms.api.commands import Command
-from ocppnet.errors import CallErrorReceived, CallTimeout, ConnectionClosed, UnknownClient
-from ocppnet.errors import FormatViolation
+from ocppnet.errors import (
+    CallErrorReceived,
+    CallTimeout,
+    ConnectionClosed,
+    FormatViolation,
+    UnknownClient,
+)
 from ocppnet.validation import validate
 
 VERSIONS = ["1.6", "2.0.1", "2.1"]
