@@ -26,6 +26,7 @@ _PARTS = (
     "ocppnet.station.cli",
     "ocppnet.cli.demo",
     "ocppnet.api.cli",
+    "ocppnet.cli.call",
 )
 
 
