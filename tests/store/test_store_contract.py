@@ -193,3 +193,22 @@ async def test_many_concurrent_writers_are_batched(store: SqlStore) -> None:
     assert len(await store.list_messages(limit=10_000)) == stations * per_station
     jobs = stations * (3 + per_station)
     assert store.batches - batches_before < jobs  # group commit: fewer commits than writes
+
+
+async def test_apply_once_writes_a_key_once(store: SqlStore) -> None:
+    from ocppnet.store import MessageKey, MeterSample, TransactionUpdate
+
+    key = MessageKey("CS1", "TransactionEvent", "T-1/0")
+    update = TransactionUpdate(
+        "CS1", new=NewTransaction("CS1", T0, "T-1", evse_id=2),
+        samples=(MeterSample("CS1", T0, 1000.0, unit="Wh"),), register_wh=1000.0)
+    first = await store.apply_once(key, update, T0)
+    again = await store.apply_once(key, update, T0)
+    assert not first.duplicate and again.duplicate
+    assert first.transaction is not None and again.transaction == first.transaction
+    [sample] = await store.list_meter_samples(first.transaction.key)
+    assert (sample.transaction_key, sample.evse_id) == (first.transaction.key, 2)
+    other = MessageKey("CS2", "TransactionEvent", "T-1/0")  # keys are per station
+    assert not (await store.apply_once(other, TransactionUpdate("CS2"), T0)).duplicate
+    assert (await store.apply_once(other, TransactionUpdate("CS2"), T0)) == (
+        type(first)(None, True))

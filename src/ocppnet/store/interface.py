@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ocppnet.store.records import (
+    Applied,
     ConnectorRecord,
     IdTokenRecord,
+    MessageKey,
     MessageLogEntry,
     MeterSample,
     NewTransaction,
@@ -23,6 +25,7 @@ from ocppnet.store.records import (
     StationRecord,
     TransactionEnd,
     TransactionRecord,
+    TransactionUpdate,
 )
 
 
@@ -79,6 +82,13 @@ class Store(Protocol):
     async def list_transactions(
         self, station_id: str | None = None, *, active_only: bool = False
     ) -> list[TransactionRecord]: ...
+
+    async def apply_once(
+        self, key: MessageKey, update: TransactionUpdate, at: datetime
+    ) -> Applied:
+        """Apply ``update`` (start/find the transaction, add samples, energy, end) in one
+        transaction, unless ``key`` was applied before: then write nothing and return the
+        first delivery's transaction with ``duplicate=True`` (exactly-once storage)."""
 
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...

@@ -194,6 +194,11 @@ def get_transaction(
     return _transaction(rows[0]) if rows else None
 
 
+def transaction_by_key(db: SqlSession, key: int) -> TransactionRecord | None:
+    rows = db.execute(f"SELECT {_TX_COLS} FROM transactions WHERE key = ?", (key,))
+    return _transaction(rows[0]) if rows else None
+
+
 def start_transaction(db: SqlSession, tx: NewTransaction) -> TransactionRecord:
     if tx.transaction_id is not None:
         existing = get_transaction(db, tx.station_id, tx.transaction_id)

@@ -10,10 +10,12 @@ from datetime import datetime
 from functools import partial
 from types import TracebackType
 
-from ocppnet.store import migrations, queries
+from ocppnet.store import migrations, once, queries
 from ocppnet.store.records import (
+    Applied,
     ConnectorRecord,
     IdTokenRecord,
+    MessageKey,
     MessageLogEntry,
     MeterSample,
     NewTransaction,
@@ -22,6 +24,7 @@ from ocppnet.store.records import (
     StationRecord,
     TransactionEnd,
     TransactionRecord,
+    TransactionUpdate,
 )
 from ocppnet.store.worker import SessionWorker, TransactionalSession
 
@@ -129,6 +132,11 @@ class SqlStore:
         return await self._worker.run(
             partial(queries.list_transactions, station_id=station_id, active_only=active_only)
         )
+
+    async def apply_once(
+        self, key: MessageKey, update: TransactionUpdate, at: datetime
+    ) -> Applied:
+        return await self._worker.run(partial(once.apply_once, key=key, update=update, at=at))
 
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
