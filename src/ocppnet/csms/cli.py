@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
-from ocppnet.api import ApiSection, check_bind, token_table
+from ocppnet.api import ApiSection, check_bind, token_table, tokens_of
 from ocppnet.cli.main import run_async
 from ocppnet.csms.api import csms_api
 from ocppnet.csms.api.settings import load_csms_file
@@ -130,6 +130,7 @@ async def start_dashboard(dashboard: Dashboard, host: str, port: int,
     """The dashboard, mounted under the operator API ``api`` when given (one port)."""
     app: Any = dashboard.asgi()
     if api is not None:
+        check_bind(host, tokens_of(api), what="the dashboard and operator API")
         api.mount("/", app)
         app = api
     return await listen("the dashboard", host, port, lambda: serve_http(app, host, port))
