@@ -43,30 +43,27 @@ def station_handlers() -> Handlers:
 
 async def rate(workers: list[Callable[[], Awaitable[None]]], seconds: float,
                warmup: float) -> float:
-    """Calls/s of ``workers`` running side by side (each one call at a time)."""
+    """Calls/s of ``workers`` running side by side (each one call at a time). Workers end
+    after their current call (no cancellation: a cancelled HTTP request or OCPP call would
+    leave its answer in flight into the next measurement)."""
     counts = [0] * len(workers)
-    measuring = False
+    state = {"measuring": False, "stop": False}
 
     async def loop(index: int, call: Callable[[], Awaitable[None]]) -> None:
-        while True:
+        while not state["stop"]:
             await call()
-            if measuring:
+            if state["measuring"]:
                 counts[index] += 1
 
     tasks = [asyncio.create_task(loop(i, w)) for i, w in enumerate(workers)]
-    try:
-        await asyncio.sleep(warmup)
-        measuring = True
-        started = time.perf_counter()
-        await asyncio.sleep(seconds)
-        elapsed = time.perf_counter() - started
-        measuring = False
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    await asyncio.sleep(warmup)
+    state["measuring"] = True
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    state["measuring"] = False
+    elapsed = time.perf_counter() - started
+    state["stop"] = True
+    await asyncio.gather(*tasks)
     return sum(counts) / elapsed
 
 
