@@ -132,6 +132,7 @@ async def test_operator_api_through_processes(tmp_path: Path) -> None:
             await check_calls(csms.http, station, tmp_path)
             await check_refusals(csms.http)
             await check_node_metrics(node.http)
+            await check_csms_metrics(csms.http)
 
 
 async def check_calls(base: str, station: Station, tmp_path: Path) -> None:
@@ -199,4 +200,17 @@ async def check_node_metrics(node_http: str) -> None:
                    "ocppnet_forward_latency_seconds_count",
                    'ocppnet_store_forward_queue_depth',
                    "ocppnet_signature_verdicts_total", "ocppnet_replay_memory_entries"):
+        assert needle in text, needle
+
+
+async def check_csms_metrics(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/metrics")).status_code == 401
+        text = (await http.get("/metrics",
+                               headers={"Authorization": f"Bearer {READ_TOKEN}"})).text
+    for needle in ('ocppnet_csms_messages_total{action="BootNotification",direction="in",'
+                   'message_type="CALL"} 1.0',
+                   'ocppnet_csms_stations_connected{version="2.0.1"} 1.0',
+                   'ocppnet_connections{mode="overlay",role="downstream",version="2.0.1"} 1.0',
+                   'ocppnet_signature_verdicts_total{status="unsigned"}'):
         assert needle in text, needle

@@ -130,3 +130,14 @@ async def test_node_http_needs_a_token_when_configured() -> None:
             assert ok.status_code == 200 and "ocppnet_connections" in ok.text
             denied = await http.get("/api/node", headers={"Authorization": "Bearer scrape"})
             assert denied.status_code == 403
+
+
+async def test_node_http_off_loopback_without_token_is_refused() -> None:
+    import pytest
+
+    from ocppnet.errors import ConfigError
+
+    node = Node(node_config("NODE-A", [upstream("CSMS-1", 1)], http_port=0,
+                            http_host="0.0.0.0"))
+    with pytest.raises(ConfigError, match=r"node's HTTP API \(node\.http_host\) on 0\.0\.0\.0"):
+        await node.start()
