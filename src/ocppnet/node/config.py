@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
+from ocppnet.config import parse_section
 from ocppnet.errors import ConfigError
 from ocppnet.loadmgmt.allocator import Hysteresis
 from ocppnet.loadmgmt.config import LoadConfig
+from ocppnet.node.mirror_config import MirrorSection
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.plausibility.config import parse_config as parse_plausibility
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
@@ -77,13 +79,15 @@ class NodeConfig:
     """``[node.load_management]``: share the grid connection among charging EVSEs."""
     plausibility: PlausibilityConfig | None = None
     """``[node.plausibility]``: check what stations report before forwarding it."""
+    mirror: MirrorSection | None = None
+    """``[node.mirror]``: copy station telemetry to an analytics participant."""
 
 
 _NODE_KEYS = {
     "id", "host", "port", "security_profile", "passwords", "tls_cert", "tls_key", "tls_ca",
     "subprotocols", "hop_limit", "learned_ttl", "request_timeout", "announce_interval",
     "queue", "http_host", "http_port", "upstreams", "routes", "filters", "load_management",
-    "plausibility",
+    "plausibility", "mirror",
 }
 _LOAD_KEYS = {
     "capacity_w", "reserve_w", "evse_min_w", "evse_max_w", "idle_limit_w", "margin_w",
@@ -315,6 +319,11 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfi
         plausibility = parse_plausibility(
             dict(plausibility_section), source=source, where="node.plausibility"
         )
+    mirror_section = _section(node, "mirror", reader)
+    mirror = None
+    if mirror_section is not None:
+        mirror = parse_section(MirrorSection, mirror_section, source=source,
+                               where="node.mirror")
     hop_limit = reader.integer("hop_limit", 16)
     if not 1 <= hop_limit <= 64:
         raise reader.fail("hop_limit", "must be 1..64")
@@ -340,6 +349,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>") -> NodeConfi
         filters=filters,
         load_management=load,
         plausibility=plausibility,
+        mirror=mirror,
     )
 
 
