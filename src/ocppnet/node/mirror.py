@@ -57,9 +57,11 @@ class Mirror:
         self.section = section
         self.sign = sign
         self.actions = frozenset(section.actions)
-        self.queue: deque[tuple[str, str, dict[str, Any], float]] = deque()
+        self.queue: deque[tuple[str, str, dict[str, Any], float, int]] = deque()
+        """(station, action, payload, received at, copies of its stream shed before it)."""
         self.shed: dict[tuple[str, int | None], int] = {}
-        """Copies shed since the last one sent, per (station, stream)."""
+        """Copies shed since the last one queued, per (station, stream): the count rides
+        with the next copy of the same stream that is queued (so it follows the gap)."""
         self.counters = {"mirrored": 0, "shed": 0, "failed": 0}
         self._ready = asyncio.Event()
         self._ids = itertools.count(1)
@@ -86,12 +88,13 @@ class Mirror:
         if attached is None or attached.info.mode != "standard":
             return  # copied once, by the station's own node
         station = attached.info.remote_id
+        key = (station, _stream_of(frame.action, frame.payload))
         if len(self.queue) >= self.section.queue:
-            key = (station, _stream_of(frame.action, frame.payload))
             self.shed[key] = self.shed.get(key, 0) + 1
             self.counters["shed"] += 1
             return
-        self.queue.append((station, frame.action, frame.payload, event.at))
+        self.queue.append((station, frame.action, frame.payload, event.at,
+                           self.shed.pop(key, 0)))
         self._ready.set()
 
     async def run(self) -> None:
@@ -100,13 +103,11 @@ class Mirror:
             await self._ready.wait()
             self._ready.clear()
             while self.queue:
-                station, action, payload, at = self.queue.popleft()
-                await self._send(station, action, payload, at)
+                await self._send(*self.queue.popleft())
                 await asyncio.sleep(0)  # control traffic first
 
     async def _send(self, station: str, action: str, payload: dict[str, Any],
-                    at: float) -> None:
-        shed = self.shed.pop((station, _stream_of(action, payload)), 0)
+                    at: float, shed: int) -> None:
         body: dict[str, Any] = {
             "source": station, "node": self.router.node_id, "action": action,
             "receivedAt": datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z"),
@@ -121,8 +122,11 @@ class Mirror:
             self.counters["mirrored"] += 1
             return
         self.counters["failed"] += 1
-        if shed:
-            self.shed[(station, _stream_of(action, payload))] = shed  # say it next time
+        # this copy (a batch) and the count it carried are lost: the next copy says so
+        lost = shed + (1 if action == "NotifyPeriodicEventStream" else 0)
+        if lost:
+            key = (station, _stream_of(action, payload))
+            self.shed[key] = self.shed.get(key, 0) + lost
         log.info("event=mirror_failed node=%s to=%s action=%s reason=%r", self.router.node_id,
                  self.section.to, action, error.error_description)
 
