@@ -98,8 +98,10 @@ async def test_16_signed_data_in_meter_values_and_stop_transaction(
         record = parse_record(obj["signedMeterData"])
         assert verify_record(record, key.public).valid
         records.append(record)
-    assert records[0].payload.readings[0].value == Decimal(start["meterStart"]) / 1000
-    assert records[1].payload.readings[0].value == Decimal(stop["meterStop"]) / 1000
+    for record, wh in ((records[0], start["meterStart"]), (records[1], stop["meterStop"])):
+        value = record.payload.readings[0].value
+        assert value is not None and value == Decimal(wh) / 1000
+        assert value.as_tuple().exponent == -3  # Wh resolution kept
     assert [r.payload.pagination for r in records] == ["T1", "T2"]
 
 

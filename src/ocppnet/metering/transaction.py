@@ -63,7 +63,7 @@ def energy_wh(reading: Reading) -> Decimal | None:
     if reading.unit == "Wh":
         return reading.value
     if reading.unit == "kWh":
-        return reading.value * 1000
+        return reading.value.scaleb(3)
     return None
 
 

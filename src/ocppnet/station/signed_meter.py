@@ -102,7 +102,8 @@ class SigningMeter:
 
     def record(self, evse: int, reason: str, energy_wh: Decimal, at: float,
                id_token: str | None, remote: bool) -> OcmfRecord:
-        """Sign one energy reading (Wh) as the meter of ``evse`` would."""
+        """Sign one energy reading (Wh) as the meter of ``evse`` would, in kWh with the
+        Wh digits kept (9000 Wh is ``9.000``, not ``9``: the resolution is part of it)."""
         self.pagination += 1
         moment = datetime.fromtimestamp(at, UTC)
         time = parse_time(format_time(moment, "I"), "TM")[0]
@@ -118,7 +119,7 @@ class SigningMeter:
             identification_type="CENTRAL" if remote else "ISO14443",
             identification_data=id_token or "", charge_point_id_type="CBIDC",
             charge_point_id=f"{self.station_id} {evse}",
-            readings=(Reading(time=time, reason=reason, value=energy_wh / 1000,
+            readings=(Reading(time=time, reason=reason, value=energy_wh.scaleb(-3),
                               obis=OBIS_IMPORT, unit="kWh", current_type="AC",
                               error_flags="", status="G"),))
         record = sign_payload(payload, self.key)

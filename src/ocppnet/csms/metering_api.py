@@ -1,0 +1,79 @@
+"""HTTP routes of the calibration law, as a FastAPI router for the operator API.
+
+``GET /api/v1/transactions/{id}/transparency``: the transparency file (XML) the S.A.F.E.
+transparency software opens; ``GET /api/v1/transactions/{id}/receipt``: the receipt as
+JSON, or as a printable page with ``?format=html`` (or ``Accept: text/html``). A transaction
+id that two stations use needs ``?station=``. The caller passes the dependencies that guard
+the routes (the operator API's ``require_scope("read")``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.params import Depends
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from ocppnet.csms.receipt import build_receipt, receipt_html, receipt_json
+from ocppnet.csms.signed_meter import SignedMeterService, TransactionMeterReport
+from ocppnet.metering import write_transparency
+from ocppnet.store import TransactionRecord
+
+__all__ = ["metering_router"]
+
+
+def metering_router(service: SignedMeterService,
+                    dependencies: Sequence[Depends] = ()) -> APIRouter:
+    """The two routes, reading transactions and signed readings from ``service.store``."""
+    router = APIRouter(prefix="/api/v1/transactions", tags=["calibration law"],
+                       dependencies=list(dependencies))
+
+    async def find(transaction_id: str, station: str | None) -> TransactionRecord:
+        if station is not None:
+            tx = await service.store.get_transaction(station, transaction_id)
+            if tx is None:
+                raise HTTPException(404, f"no transaction {transaction_id} of station {station}")
+            return tx
+        matches = [t for t in await service.store.list_transactions()
+                   if t.transaction_id == transaction_id]
+        if not matches:
+            raise HTTPException(404, f"no transaction {transaction_id}")
+        if len(matches) > 1:
+            stations = ", ".join(sorted(t.station_id for t in matches))
+            raise HTTPException(409, f"transaction id {transaction_id} is used by stations "
+                                     f"{stations}: add ?station=")
+        return matches[0]
+
+    async def report(transaction_id: str, station: str | None) -> TransactionMeterReport:
+        return await service.report(await find(transaction_id, station))
+
+    @router.get("/{transaction_id}/transparency",
+                summary="Transparency file (XML) of a transaction's signed meter readings",
+                response_class=Response,
+                responses={200: {"content": {"application/xml": {}}}})
+    async def transparency(transaction_id: str, station: str | None = None) -> Response:
+        result = await report(transaction_id, station)
+        if not result.readings:
+            raise HTTPException(404, f"transaction {transaction_id} has no signed readings")
+        name = f"transparency-{result.transaction.station_id}-{transaction_id}.xml"
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        return Response(write_transparency(result.transparency_entries()),
+                        media_type="application/xml",
+                        headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+    @router.get("/{transaction_id}/receipt",
+                summary="Receipt: energy, times, meter serial and the OCMF records")
+    async def receipt(request: Request, transaction_id: str, station: str | None = None,
+                      format: str | None = None) -> Any:
+        result = build_receipt(await report(transaction_id, station))
+        wants_html = format == "html" or (
+            format is None and "text/html" in request.headers.get("accept", ""))
+        if format not in (None, "json", "html"):
+            raise HTTPException(400, f"format: {format!r} is neither json nor html")
+        if wants_html:
+            return HTMLResponse(receipt_html(result))
+        return JSONResponse(receipt_json(result))
+
+    return router
