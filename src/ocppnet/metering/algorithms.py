@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -76,16 +76,12 @@ def curve_of_algorithm(name: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MeterPublicKey:
-    """A meter's public key: the DER SubjectPublicKeyInfo and the curve it is on."""
+    """A meter's public key: the DER SubjectPublicKeyInfo, the curve, the loaded key (kept:
+    loading DER costs about as much as one verification). Equal when the DER is equal."""
 
     der: bytes
     curve: str
-
-    @property
-    def key(self) -> ec.EllipticCurvePublicKey:
-        loaded = serialization.load_der_public_key(self.der)
-        assert isinstance(loaded, ec.EllipticCurvePublicKey)
-        return loaded
+    key: ec.EllipticCurvePublicKey = field(compare=False, repr=False)
 
     def hex(self) -> str:
         """Upper-case hex, as the transparency software's files carry it."""
@@ -107,7 +103,7 @@ class MeterPublicKey:
 def public_key_of(key: ec.EllipticCurvePublicKey) -> MeterPublicKey:
     der = key.public_bytes(serialization.Encoding.DER,
                            serialization.PublicFormat.SubjectPublicKeyInfo)
-    return MeterPublicKey(der, key.curve.name)
+    return MeterPublicKey(der, key.curve.name, key)
 
 
 def parse_public_key(text: str, where: str = "publicKey") -> MeterPublicKey:

@@ -31,11 +31,14 @@ def _no_constant(name: str) -> Any:
     raise OcmfError(f"{name} is not a JSON number")
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant,
+                            object_pairs_hook=_no_duplicates)
+
+
 def loads(text: str, where: str) -> Any:
     """Parse JSON text; OcmfError naming ``where`` when it is not strict JSON."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=int,
-                          parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        return _DECODER.decode(text)
     except OcmfError as exc:
         raise OcmfError(f"{where}: {exc}") from None
     except json.JSONDecodeError as exc:

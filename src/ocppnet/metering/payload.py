@@ -47,6 +47,7 @@ _STRING_FIELDS = {
 # The specification's order (tables 1-7), used when we write a payload.
 _ORDER = ("FV", "GI", "GS", "GV", "PG", "MV", "MM", "MS", "MF", "IS", "IL", "IF", "IT", "ID",
           "TT", "CF", "LC", "CT", "CI", "RD")
+_KNOWN = frozenset(_ORDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,9 @@ _INHERITED = ("time", "reason", "value", "obis", "unit", "current_type", "error_
 
 def _string(obj: dict[str, Any], key: str, where: str) -> str | None:
     value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise OcmfError(f"{where}.{key}: expected a string, got {type(value).__name__}")
-    return value
+    if value is None or type(value) is str:
+        return value
+    raise OcmfError(f"{where}.{key}: expected a string, got {type(value).__name__}")
 
 
 def _number(obj: dict[str, Any], key: str, where: str, issues: list[str]) -> Decimal | None:
@@ -248,7 +247,7 @@ def payload_from_json(obj: Any, where: str = "payload") -> tuple[Payload, list[s
         loss_compensation=_loss(lc, f"{where}.LC", issues) if lc is not None else None,
         vendor={k: v for k, v in obj.items() if k[:1] in VENDOR_PREFIXES},
         extra={k: v for k, v in obj.items()
-               if k not in _ORDER and k[:1] not in VENDOR_PREFIXES},
+               if k not in _KNOWN and k[:1] not in VENDOR_PREFIXES},
         **strings)
     if payload.meter_serial is None and not payload.gateway_serial:
         issues.append(f"{where}.MS: missing (a meter or a gateway serial is mandatory)")
