@@ -85,4 +85,8 @@ def _verify(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         print(f"ocppnet ocmf verify: {source}: not UTF-8 text", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"ocppnet ocmf verify: {exc.filename or source}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     return 0 if _print(report, args.strict) else 1
