@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import warnings
+from dataclasses import replace as dataclasses_replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,47 @@ def test_meter_key_persists_in_the_key_store(tmp_path: Path) -> None:
     assert first.public == again.public
     assert meter_key_from_store(tmp_path, "CS-2").public != first.public
     assert oct((tmp_path / "meter-CS_1_a.key.pem").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_fleet_from_cli_flags_signs_with_one_key_per_station(
+        csms: MiniCsms, tmp_path: Path) -> None:
+    import argparse
+    import asyncio
+
+    from ocppnet.station import cli
+    from ocppnet.station.fleet import Fleet
+    from tests.station.conftest import FAST_BACKOFF
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["station", "--url", csms.url, "--count", "2", "--speed", "600",
+                              "--idle", "30", "--session", "60", "--meter-keys",
+                              str(tmp_path / "keys"), "--public-key-with-signed-meter-value",
+                              "every"])
+    config = cli.build_config(args)
+    assert config.meter_keys == tmp_path / "keys"
+    fleet = Fleet(dataclasses_replace(config, backoff=FAST_BACKOFF, rate=500))
+    runner = asyncio.create_task(fleet.run())
+    await csms.wait_for(lambda: len({s for s, a, p in csms.received if a == "TransactionEvent"
+                                     and p["eventType"] == "Ended"}) == 2)
+    fleet.stop()
+    await runner
+    keys = {}
+    for station, action, payload in csms.received:
+        if action != "TransactionEvent":
+            continue
+        for _, _, value in _signed_2_of(payload):
+            key = parse_public_key(value["publicKey"])
+            record = parse_record(base64.b64decode(value["signedMeterData"]).decode())
+            assert verify_record(record, key).valid
+            keys.setdefault(station, set()).add(key.hex())
+    assert len(keys) == 2 and all(len(k) == 1 for k in keys.values())
+    assert keys["CS-00001"] != keys["CS-00002"]
+    assert sorted(p.name for p in (tmp_path / "keys").glob("*.key.pem")) == [
+        "meter-CS-00001.key.pem", "meter-CS-00002.key.pem"]
+
+
+def _signed_2_of(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    return [(payload["eventType"], sv, sv["signedMeterValue"])
+            for mv in payload.get("meterValue", []) for sv in mv["sampledValue"]
+            if "signedMeterValue" in sv]

@@ -12,6 +12,7 @@ import contextlib
 import signal
 import ssl
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,6 +21,7 @@ from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.model import StationConfig
 from ocppnet.station.profile_store import Electrical
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import MeterSigning
 
 
 def register(subparsers: Any) -> None:
@@ -59,6 +61,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
     p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.add_argument("--meter-keys", metavar="DIR",
+                   help="sign begin/end readings (OCMF, calibration law) with a meter key per "
+                        "station, kept in this key store directory (created on first use)")
+    p.add_argument("--signed-meter-interval", type=float, default=None, metavar="S",
+                   help="with --meter-keys, also sign periodic samples every S simulated s")
+    p.add_argument("--public-key-with-signed-meter-value", default="once",
+                   choices=("never", "once", "every"),
+                   help="send the meter's public key: never, once per transaction, every value")
     p.set_defaults(func=run)
 
 
@@ -99,7 +109,10 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
             station=StationConfig(
                 evse_count=args.evses, evse_max_power_w=args.max_power,
                 electrical=Electrical(args.voltage, args.phases)),
-            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed)
+            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed,
+            meter_keys=Path(args.meter_keys) if args.meter_keys else None,
+            meter_signing=MeterSigning(public_key=args.public_key_with_signed_meter_value,
+                                       periodic_s=args.signed_meter_interval))
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 

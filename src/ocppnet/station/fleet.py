@@ -13,11 +13,13 @@ import resource
 import ssl
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import DEFAULT_BACKOFF, SimulatedStation
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import MeterSigning, SigningMeter, meter_key_from_store
 from ocppnet.station.stats import StationStats
 from ocppnet.transport import Backoff
 
@@ -61,6 +63,8 @@ class FleetConfig:
     seed: int = 0
     backoff: Backoff = DEFAULT_BACKOFF
     call_timeout: float = 30.0
+    meter_keys: Path | None = None  # OCMF: sign readings, meter keys in this key store
+    meter_signing: MeterSigning = field(default_factory=MeterSigning)
 
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.speed <= 0 or self.progress_interval_s <= 0:
@@ -114,10 +118,14 @@ class Fleet:
 
     def _make(self, index: int, station_id: str) -> SimulatedStation:
         c = self.config
+        meter = None if c.meter_keys is None else SigningMeter(
+            station_id, meter_key_from_store(c.meter_keys, station_id), c.version,
+            c.meter_signing)
         return SimulatedStation(
             station_id, c.url, version=c.version, config=c.station, scenario=c.scenario,
             clock=self.clock, password=c.password, ssl_context=c.ssl_context, stats=self.stats,
-            backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout)
+            backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout,
+            signing_meter=meter)
 
     async def run(self, duration_s: float | None = None) -> FleetSummary:
         """Run until ``duration_s`` wall-clock seconds pass (None: until :meth:`stop`)."""
