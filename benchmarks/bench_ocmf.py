@@ -77,6 +77,7 @@ def bench(algorithm: str, seconds: float) -> tuple[float, float, float]:
     records = _records(key, 50)
     texts = [r.text for r in records]
     raw_key = public.key
+    assert raw_key is not None  # an OpenSSL curve
     pairs = [(r.signature.signature_bytes(), r.payload_bytes) for r in records]
     algo = ec.ECDSA(hashes.SHA256())
 

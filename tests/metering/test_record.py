@@ -11,7 +11,9 @@ from ocppnet.metering import (
     LossCompensation,
     MeterKey,
     OcmfError,
+    Verdict,
     parse_obis,
+    parse_public_key,
     parse_record,
     parse_time,
     sign_payload,
@@ -34,12 +36,22 @@ def test_every_available_curve_signs_and_verifies(algorithm: str) -> None:
     assert not verify_record(record, MeterKey.generate(algorithm).public).valid
 
 
-def test_secp192k1_is_listed_but_reported_unsupported() -> None:
+def test_secp192k1_keys_round_trip_pem_and_hex() -> None:
+    key = MeterKey.generate("ECDSA-secp192k1-SHA256")
+    again = MeterKey.from_pem(key.pem())
+    assert again.public == key.public and again.curve == "secp192k1"
+    assert parse_public_key(key.public.hex()).curve == "secp192k1"
+    record = sign_payload(payload(1, reading("0.10", "B", T0)), again)
+    assert verify_record(record, key.public).valid
+    assert not verify_record(record, KEY.public).valid  # another curve: a reason, no crash
+
+
+def test_an_unknown_algorithm_is_a_reason() -> None:
     record = sign_payload(payload(1, reading("0.10", "B", T0)), KEY)
-    text = record.text.replace('"SA":"ECDSA-secp256r1-SHA256"', '"SA":"ECDSA-secp192k1-SHA256"')
+    text = record.text.replace('"SA":"ECDSA-secp256r1-SHA256"', '"SA":"RSA-2048-SHA256"')
     verdict = verify_record(parse_record(text), KEY.public)
-    assert not verdict.valid
-    assert "not supported here (OpenSSL has no secp192k1)" in verdict.reason
+    assert verdict == Verdict(False, "signature.SA: unknown signature algorithm "
+                                     "'RSA-2048-SHA256'")
 
 
 def test_payload_bytes_are_the_exact_substring() -> None:

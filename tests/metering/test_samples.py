@@ -25,6 +25,7 @@ EXPECTED = {
     "ocmf_sec.xml": [True, True],
     "brainpoolP256r1.xml": [True, True],
     "second_key_fail_ocmf.xml": [True, False],
+    "test_ocmf_transaction_two_values.xml": [True, True],
 }
 
 
