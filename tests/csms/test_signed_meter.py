@@ -174,7 +174,7 @@ async def test_16_begin_in_meter_values_and_both_in_stop_transaction(metered: Cs
 @pytest.fixture
 async def api(metered: CsmsApp) -> AsyncIterator[httpx.AsyncClient]:
     web = FastAPI()
-    web.include_router(metering_router(service(metered)))
+    web.include_router(metering_router(service(metered)), prefix="/api/v1")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
                                  base_url="http://test") as client:
         yield client

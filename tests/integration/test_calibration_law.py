@@ -131,7 +131,7 @@ async def network(tmp_path: Path, version: str) -> AsyncIterator[Net]:
         stack.push_async_callback(stop_station)
         web = FastAPI()
         assert app.signed_meter is not None
-        web.include_router(metering_router(app.signed_meter))
+        web.include_router(metering_router(app.signed_meter), prefix="/api/v1")
         client = await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.ASGITransport(app=web), base_url="http://csms"))
         await until(lambda: asyncio.sleep(0, station.accepted))

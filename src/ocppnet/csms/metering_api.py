@@ -27,7 +27,7 @@ __all__ = ["metering_router"]
 def metering_router(service: SignedMeterService,
                     dependencies: Sequence[Depends] = ()) -> APIRouter:
     """The two routes, reading transactions and signed readings from ``service.store``."""
-    router = APIRouter(prefix="/api/v1/transactions", tags=["calibration law"],
+    router = APIRouter(prefix="/transactions", tags=["calibration law"],
                        dependencies=list(dependencies))
 
     async def find(transaction_id: str, station: str | None) -> TransactionRecord:
