@@ -110,6 +110,7 @@ async def test_mismatch_tamper_and_foreign_key_are_flagged(metered: CsmsApp) -> 
     assert "record 2 (Transaction.End): signature does not match the payload" in \
         " ".join(result.flags)
     assert any("does not match the unsigned value" in f for f in result.flags)
+    assert result.check.energy is None  # an invalid end reading is never billed
     # a later transaction signed by another key than the pinned one
     ev = event("Started", 0, 1.0, ocmf(3, "B", "1", key=other), key=other.public.base64())
     ev["transactionInfo"]["transactionId"] = "T-2"

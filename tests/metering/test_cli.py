@@ -55,7 +55,7 @@ def test_strict_fails_on_a_transaction_without_end(tmp_path: Path) -> None:
     assert _run(str(path)).returncode == 0
     strict = _run(str(path), "--strict")
     assert strict.returncode == 1
-    assert "transaction 9: problem: no signed end reading" in strict.stdout
+    assert "transaction 9: problem: no verified end reading" in strict.stdout
 
 
 def test_unreadable_input_is_one_line(tmp_path: Path) -> None:

@@ -48,7 +48,11 @@ def test_problems_are_named() -> None:
         in check.problems
     assert "end: pagination T10 does not count up from T11" in check.problems
     assert "records come from different meters: A, B" in check.problems
-    assert "the register went backwards (5 -> 3)" in check.problems
+    assert "no verified end reading (TX=E, L, R, A or P)" in check.problems  # only valid count
+    assert check.energy is None
+    honest_end = sign_payload(payload(12, reading("4", "E", T0), serial="A"), KEY)
+    check = check_transaction([_signed("begin", begin.text), _signed("end", honest_end.text)])
+    assert "the register went backwards (5 -> 4)" in check.problems
     assert "the end reading is older than the begin reading" in check.problems
 
 
@@ -56,6 +60,6 @@ def test_missing_end_and_bad_meter_state() -> None:
     text = sign_payload(payload(1, reading("1", "B", T0)), KEY).text.replace('"ST":"G"',
                                                                             '"ST":"M"')
     check = check_transaction([_signed("begin", text)])
-    assert "no signed end reading (TX=E, L, R, A or P)" in check.problems
+    assert "no verified end reading (TX=E, L, R, A or P)" in check.problems
     assert "begin: meter status 'M' is not OK (G)" in check.problems
     assert check.energy is None

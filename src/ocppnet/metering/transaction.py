@@ -4,7 +4,8 @@ A signature proves one record intact; a bill needs more (section "Signing and Ve
 Process" of OCMF): a begin and an end reading, from the same meter (serial), pagination
 counting up in the transaction context, the meter in state OK, no energy error flag, the
 register not going backwards. :func:`check_transaction` takes the records in the order they
-were produced with their verdicts and returns the energy and the problems found, in words.
+were produced with their verdicts and returns the energy and the problems found, in words;
+only readings of records that verified count as begin and end.
 """
 
 from __future__ import annotations
@@ -100,9 +101,10 @@ def check_transaction(readings: Sequence[SignedReading]) -> TransactionCheck:
         for reading in payload.effective_readings():
             if not _register(reading):
                 continue
-            if reading.reason == "B" and begin is None:
+            # only a verified reading may be billed: an invalid one is a problem, not a value
+            if item.verdict.valid and reading.reason == "B" and begin is None:
                 begin = reading
-            elif reading.reason in TRANSACTION_END:
+            elif item.verdict.valid and reading.reason in TRANSACTION_END:
                 end = reading
             if reading.status not in (None, "G"):
                 problems.append(f"{item.label}: meter status {reading.status!r} is not OK (G)")
@@ -111,9 +113,9 @@ def check_transaction(readings: Sequence[SignedReading]) -> TransactionCheck:
     if len(serials) > 1:
         problems.append(f"records come from different meters: {', '.join(sorted(serials))}")
     if begin is None:
-        problems.append("no signed begin reading (TX=B)")
+        problems.append("no verified begin reading (TX=B)")
     if end is None:
-        problems.append("no signed end reading (TX=E, L, R, A or P)")
+        problems.append("no verified end reading (TX=E, L, R, A or P)")
     energy: Decimal | None = None
     unit: str | None = None
     if begin is not None and end is not None:
