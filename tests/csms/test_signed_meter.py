@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -62,7 +61,7 @@ def event(kind: str, seq: int, wh: float, text: str, key: str = KEY.public.base6
 
 @pytest.fixture
 async def metered(tmp_path: Path, config: CsmsConfig, clock: Clock) -> AsyncIterator[CsmsApp]:
-    app = CsmsApp(replace(config, store=str(tmp_path / "csms.sqlite3")), clock=clock,
+    app = CsmsApp(config.model_copy(update={"store": str(tmp_path / "csms.sqlite3")}), clock=clock,
                   metering=MeteringSection())
     await app.start()
     yield app
@@ -123,8 +122,8 @@ async def test_mismatch_tamper_and_foreign_key_are_flagged(metered: CsmsApp) -> 
 async def test_trusted_mode_needs_a_listed_key(tmp_path: Path, config: CsmsConfig,
                                                clock: Clock) -> None:
     section = MeteringSection(trust="trusted", trusted_keys={"M-1": KEY.public.hex()})
-    async with CsmsApp(replace(config, store=str(tmp_path / "c.sqlite3")), clock=clock,
-                       metering=section) as app:
+    store = {"store": str(tmp_path / "c.sqlite3")}
+    async with CsmsApp(config.model_copy(update=store), clock=clock, metering=section) as app:
         await send(app, "2.0.1", "CS-1", "TransactionEvent",
                    event("Started", 0, 1000.0, ocmf(1, "B", "1000"), key=""))
         ev = event("Ended", 1, 5.0, ocmf(2, "E", "5", serial="M-9"))

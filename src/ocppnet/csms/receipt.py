@@ -117,7 +117,8 @@ def receipt_html(receipt: Receipt) -> str:
         f"<title>Receipt {html.escape(receipt.transaction_id)}</title><style>"
         "body{font-family:sans-serif;max-width:48em;margin:2em auto}"
         "th{text-align:left;padding-right:1em}pre{white-space:pre-wrap;word-break:break-all;"
-        "background:#f4f4f4;padding:.5em}code{word-break:break-all}.bad{color:#a00}@media print{a{display:none}}"
+        "background:#f4f4f4;padding:.5em}code{word-break:break-all}.bad{color:#a00}"
+        "@media print{a{display:none}}"
         "</style></head><body>"
         f"<h1>Charging receipt</h1><table>{''.join(rows)}</table>"
         + (f"<h2 class=\"bad\">Problems</h2><ul>{flags}</ul>" if flags else "")

@@ -39,10 +39,10 @@ from ocppnet.metering import (
     parse_time,
     sign_payload,
 )
+from ocppnet.rpc.timestamps import parse_seconds
 from ocppnet.security.keystore import KeyStore
 from ocppnet.station.meter import ENERGY
 from ocppnet.station.offline_queue import QueuedMessage
-from ocppnet.station.timestamps import from_iso
 
 __all__ = ["MeterSigning", "SigningMeter", "meter_key_from_store"]
 
@@ -178,7 +178,7 @@ class SigningMeter:
         else:
             return
         for meter_value in payload.get("meterValue", []):
-            at = from_iso(meter_value["timestamp"])
+            at = parse_seconds(meter_value["timestamp"])
             for sampled in meter_value["sampledValue"]:
                 if sampled.get("measurand") == ENERGY:
                     record = self.record(tx.evse, reason, Decimal(str(sampled["value"])), at,
@@ -197,7 +197,7 @@ class SigningMeter:
         payload, tx_id = message.payload, str(message.tx_ref)
         tx = _Tx(payload["connectorId"], payload.get("idTag"), False)
         self._txs[tx_id] = tx
-        at = from_iso(payload["timestamp"])
+        at = parse_seconds(payload["timestamp"])
         record = self.record(tx.evse, "B", Decimal(payload["meterStart"]), at, tx.id_token,
                              False)
         tx.begin = self._value_16(record, tx, "Transaction.Begin")
@@ -213,7 +213,7 @@ class SigningMeter:
         tx = self._txs.pop(str(message.tx_ref), None)
         if tx is None:
             return
-        at = from_iso(payload["timestamp"])
+        at = parse_seconds(payload["timestamp"])
         record = self.record(tx.evse, _END_REASON.get(payload.get("reason", ""), "E"),
                              Decimal(payload["meterStop"]), at, tx.id_token, False)
         end = self._value_16(record, tx, "Transaction.End")
@@ -229,8 +229,9 @@ class SigningMeter:
         for meter_value in message.payload.get("meterValue", []):
             for sampled in list(meter_value["sampledValue"]):
                 if sampled.get("measurand") == ENERGY and sampled.get("format") != "SignedData":
-                    record = self.record(tx.evse, "C", Decimal(sampled["value"]),
-                                         from_iso(meter_value["timestamp"]), tx.id_token, False)
+                    at = parse_seconds(meter_value["timestamp"])
+                    record = self.record(tx.evse, "C", Decimal(sampled["value"]), at,
+                                         tx.id_token, False)
                     meter_value["sampledValue"].append(
                         self._value_16(record, tx, "Sample.Periodic"))
                     tx.last_signed = now
