@@ -96,7 +96,8 @@ async def test_2x_valid_transaction_pins_the_key_and_verifies(metered: CsmsApp) 
     assert pinned is not None and pinned.public_key == KEY.public.hex()
 
 
-async def test_mismatch_tamper_and_foreign_key_are_flagged(metered: CsmsApp) -> None:
+async def test_mismatch_tamper_and_foreign_key_are_flagged(
+        metered: CsmsApp, caplog: pytest.LogCaptureFixture) -> None:
     await send(metered, "2.1", "CS-1", "TransactionEvent",
                event("Started", 0, 1000.0, ocmf(1, "B", "1000")))
     altered = ocmf(2, "E", "9000").replace('"RV":9', '"RV":8')
@@ -110,6 +111,8 @@ async def test_mismatch_tamper_and_foreign_key_are_flagged(metered: CsmsApp) -> 
         " ".join(result.flags)
     assert any("does not match the unsigned value" in f for f in result.flags)
     assert result.check.energy is None  # an invalid end reading is never billed
+    assert any("event=transaction_flagged station=CS-1 transaction=T-1" in r.getMessage()
+               for r in caplog.records)
     # a later transaction signed by another key than the pinned one
     ev = event("Started", 0, 1.0, ocmf(3, "B", "1", key=other), key=other.public.base64())
     ev["transactionInfo"]["transactionId"] = "T-2"

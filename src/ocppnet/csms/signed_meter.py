@@ -136,6 +136,12 @@ class SignedMeterService:
                         "event=signed_reading station=%s transaction=%s context=%s valid=%s "
                         "matches=%s reason=%r", station_id, reading.transaction_id,
                         reading.context, reading.valid, reading.matches, reading.reason)
+        ended = action == "StopTransaction" or payload.get("eventType") == "Ended"
+        if ended and tx is not None:
+            report = await self.report(tx)
+            if report.flags:
+                log.warning("event=transaction_flagged station=%s transaction=%s flags=%r",
+                            station_id, tx.transaction_id, "; ".join(report.flags))
         return stored
 
     async def observe_safely(self, station_id: str, version: str, action: str,
