@@ -193,10 +193,14 @@ async def test_routes_serve_transparency_file_and_receipt(metered: CsmsApp,
     assert 'filename="transparency-CS-1-T-1.xml"' in xml.headers["content-disposition"]
     assert f">{begin}</signedData>".encode() in xml.content
     verified = verify_document(xml.content)
-    assert verified.all_valid and verified.transactions["T-1"].ok
+    tx = await metered.store.get_transaction("CS-1", "T-1")
+    assert tx is not None
+    assert verified.all_valid and verified.transactions[str(tx.key)].ok
+    assert f'<value transactionId="{tx.key}" context="Transaction.Begin">'.encode() in xml.content
     receipt = (await api.get("/api/v1/transactions/T-1/receipt")).json()
     assert receipt["energyWh"] == "7500.5" and receipt["verified"] is True
     assert receipt["meterSerial"] == "M-1" and receipt["flags"] == []
+    assert receipt["transactionId"] == "T-1" and receipt["transactionNumber"] == tx.key
     assert [r["signedData"] for r in receipt["records"]] == [begin, end]
     page = await api.get("/api/v1/transactions/T-1/receipt", headers={"Accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html")

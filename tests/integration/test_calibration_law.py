@@ -6,6 +6,7 @@
 
 With NODE-A gone bad (a router guard that rewrites the end reading, signed value and
 unsigned value alike, so only the signature can tell), the verifier says which record.
+pyocmf (written by others) reads the same file and agrees.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import contextlib
 import json
 import subprocess
 import sys
+import warnings
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pyocmf
 import pytest
 from fastapi import FastAPI
 
@@ -156,6 +159,16 @@ async def charge(net: Net) -> TransactionRecord:
     return result
 
 
+def _pyocmf(path: Path) -> tuple[list[bool], bool]:
+    """pyocmf's reading of the transparency file: signature per record, compliance."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        container = pyocmf.OcmfContainer.from_xml(path)
+        valid = [bool(entry.verify_signature()) for entry in container]
+        compliant = all(r.is_compliant for r in container.check_eichrecht(errors_only=True))
+    return valid, compliant
+
+
 def verify(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ocppnet.cli.main", "ocmf", "verify",
                            str(path)], capture_output=True, text=True, timeout=60, check=False)
@@ -175,18 +188,20 @@ async def test_station_to_transparency_file_through_two_nodes(
     path = tmp_path / "transparency.xml"
     path.write_bytes(xml.content)
     result = verify(path)
-    label = f"record 2 (transaction {tx.transaction_id}, Transaction.End)"
+    label = f"record 2 (transaction {tx.key}, Transaction.End)"
+    theirs = _pyocmf(path)
     if not tampered:
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.count(": valid: signature valid (ECDSA-secp256r1-SHA256)") == 2
-        assert f"transaction {tx.transaction_id}: ok:" in result.stdout
+        assert f"transaction {tx.key}: ok:" in result.stdout
+        assert theirs == ([True, True], True)  # pyocmf: both valid, Eichrecht-compliant pair
         assert receipt["verified"] is True and receipt["flags"] == []
         assert receipt["meterSerial"] == "CS-1-1"
     else:
         assert result.returncode == 1
         assert f"{label}: INVALID: signature does not match the payload" in result.stdout
-        assert f"record 1 (transaction {tx.transaction_id}, Transaction.Begin): valid" in \
-            result.stdout
+        assert f"record 1 (transaction {tx.key}, Transaction.Begin): valid" in result.stdout
+        assert theirs[0] == [True, False]  # pyocmf agrees on which record
         assert receipt["verified"] is False
         assert any("Transaction.End" in flag and "signature does not match" in flag
                    for flag in receipt["flags"])

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import pyocmf
 import pytest
 
-from ocppnet.metering import SIGNATURE_ALGORITHMS, MeterKey, sign_payload, verify_record
+from ocppnet.metering import (
+    SIGNATURE_ALGORITHMS,
+    MeterKey,
+    TransparencyEntry,
+    sign_payload,
+    verify_record,
+    write_transparency,
+)
 
 from .builders import T0, T1, payload, reading
 
@@ -53,3 +61,20 @@ def test_base64_signature_encoding_verifies_with_pyocmf() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert pyocmf.OCMF.from_string(record.text).verify_signature(key.public.hex())
+
+
+def test_pyocmf_reads_our_transparency_file_as_one_compliant_transaction(tmp_path: Any) -> None:
+    key = MeterKey.generate()
+    begin = sign_payload(payload(21, reading("12.340", "B", T0)), key)
+    end = sign_payload(payload(22, reading("19.870", "E", T1)), key)
+    path = tmp_path / "t.xml"
+    path.write_bytes(write_transparency([
+        TransparencyEntry(begin.text, key.public.hex(), "42", "Transaction.Begin"),
+        TransparencyEntry(end.text, key.public.hex(), "42", "Transaction.End")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        container = pyocmf.OcmfContainer.from_xml(path)
+        assert [entry.verify_signature() for entry in container] == [True, True]
+        [result] = container.check_eichrecht()
+    assert result.transaction_id == 42
+    assert result.is_compliant, result.issues

@@ -36,6 +36,7 @@ class ReceiptRecord:
 @dataclass(frozen=True, slots=True)
 class Receipt:
     transaction_id: str
+    transaction_number: int            # the transparency file's transactionId
     station_id: str
     evse_id: int | None
     id_token: str | None
@@ -56,7 +57,8 @@ def build_receipt(report: TransactionMeterReport) -> Receipt:
     if check.energy is not None:
         energy = check.energy.scaleb(3) if check.unit == "kWh" else check.energy
     return Receipt(
-        transaction_id=tx.transaction_id, station_id=tx.station_id, evse_id=tx.evse_id,
+        transaction_id=tx.transaction_id, transaction_number=tx.key,
+        station_id=tx.station_id, evse_id=tx.evse_id,
         id_token=tx.id_token, started_at=check.started or tx.started_at,
         stopped_at=check.stopped or tx.stopped_at, energy_wh=energy,
         unsigned_energy_wh=tx.energy_wh, meter_serial=check.meter_serial,
@@ -73,7 +75,8 @@ def _time(at: datetime | None) -> str | None:
 def receipt_json(receipt: Receipt) -> dict[str, Any]:
     """The receipt as JSON-ready values (energy as a decimal string, never a rounded float)."""
     out: dict[str, Any] = {
-        "transactionId": receipt.transaction_id, "stationId": receipt.station_id,
+        "transactionId": receipt.transaction_id,
+        "transactionNumber": receipt.transaction_number, "stationId": receipt.station_id,
         "evseId": receipt.evse_id, "idToken": receipt.id_token,
         "startedAt": _time(receipt.started_at), "stoppedAt": _time(receipt.stopped_at),
         "energyWh": str(receipt.energy_wh) if receipt.energy_wh is not None else None,
@@ -97,7 +100,9 @@ def receipt_html(receipt: Receipt) -> str:
     """A printable page: the figures, the verdict, and each OCMF record to copy."""
     kwh = f"{receipt.energy_wh.scaleb(-3)} kWh" if receipt.energy_wh is not None else None
     verdict = "verified" if receipt.verified else "NOT verified"
-    rows = [_row("Transaction", receipt.transaction_id), _row("Station", receipt.station_id),
+    rows = [_row("Transaction", receipt.transaction_id),
+            _row("Number in the transparency file", receipt.transaction_number),
+            _row("Station", receipt.station_id),
             _row("EVSE", receipt.evse_id), _row("Started", _time(receipt.started_at)),
             _row("Stopped", _time(receipt.stopped_at)), _row("Energy (signed)", kwh),
             _row("Energy (reported, unsigned)",

@@ -73,8 +73,12 @@ class TransactionMeterReport:
         return not self.flags
 
     def transparency_entries(self) -> list[TransparencyEntry]:
-        return [TransparencyEntry(r.signed_data, r.public_key, self.transaction.transaction_id,
-                                  r.context) for r in self.readings]
+        """One ``<value>`` per reading. ``transactionId`` is the store's transaction number
+        (the 1.6 id; for 2.x the OCPP id is a string, but the transparency software reads
+        this attribute as an integer, so the receipt names both)."""
+        number = str(self.transaction.key)
+        return [TransparencyEntry(r.signed_data, r.public_key, number, r.context)
+                for r in self.readings]
 
 
 def _label(index: int, reading: SignedReadingRecord) -> str:
