@@ -176,8 +176,12 @@ async def test_16_begin_in_meter_values_and_both_in_stop_transaction(metered: Cs
 
 @pytest.fixture
 async def api(metered: CsmsApp) -> AsyncIterator[httpx.AsyncClient]:
+    async def tariff(tx: Any) -> dict[str, Any] | None:
+        return {"tariff": {"id": "T-A", "sha256": "ab" * 32}, "cost": "3.20 EUR"} \
+            if tx.transaction_id == "T-1" else None
+
     web = FastAPI()
-    web.include_router(metering_router(service(metered)), prefix="/api/v1")
+    web.include_router(metering_router(service(metered), extras=[tariff]), prefix="/api/v1")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
                                  base_url="http://test") as client:
         yield client
@@ -201,10 +205,12 @@ async def test_routes_serve_transparency_file_and_receipt(metered: CsmsApp,
     assert receipt["energyWh"] == "7500.5" and receipt["verified"] is True
     assert receipt["meterSerial"] == "M-1" and receipt["flags"] == []
     assert receipt["transactionId"] == "T-1" and receipt["transactionNumber"] == tx.key
+    assert receipt["cost"] == "3.20 EUR" and receipt["tariff"]["id"] == "T-A"
     assert [r["signedData"] for r in receipt["records"]] == [begin, end]
     page = await api.get("/api/v1/transactions/T-1/receipt", headers={"Accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html")
     assert "7.5005 kWh" in page.text and "&quot;PG&quot;:&quot;T1&quot;" in page.text
+    assert "<th>cost</th><td>3.20 EUR</td>" in page.text
     assert (await api.get("/api/v1/transactions/nope/receipt")).status_code == 404
     assert (await api.get("/api/v1/transactions/T-1/receipt?format=pdf")).status_code == 400
     ev = event("Started", 0, 1.0, ocmf(3, "B", "1"))

@@ -9,7 +9,8 @@ the routes (the operator API's ``require_scope("read")``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -21,11 +22,13 @@ from ocppnet.csms.signed_meter import SignedMeterService, TransactionMeterReport
 from ocppnet.metering import write_transparency
 from ocppnet.store import TransactionRecord
 
-__all__ = ["metering_router"]
+__all__ = ["ReceiptExtra", "metering_router"]
+
+ReceiptExtra = Callable[[TransactionRecord], Awaitable[Mapping[str, Any] | None]]
 
 
-def metering_router(service: SignedMeterService,
-                    dependencies: Sequence[Depends] = ()) -> APIRouter:
+def metering_router(service: SignedMeterService, dependencies: Sequence[Depends] = (),
+                    extras: Sequence[ReceiptExtra] = ()) -> APIRouter:
     """The two routes, reading transactions and signed readings from ``service.store``."""
     router = APIRouter(prefix="/transactions", tags=["calibration law"],
                        dependencies=list(dependencies))
@@ -67,7 +70,13 @@ def metering_router(service: SignedMeterService,
                 summary="Receipt: energy, times, meter serial and the OCMF records")
     async def receipt(request: Request, transaction_id: str, station: str | None = None,
                       format: str | None = None) -> Any:
-        result = build_receipt(await report(transaction_id, station))
+        found = await report(transaction_id, station)
+        result = build_receipt(found)
+        lines: dict[str, Any] = {}
+        for extra in extras:
+            lines.update(await extra(found.transaction) or {})
+        if lines:
+            result = dataclasses.replace(result, extra=lines)
         wants_html = format == "html" or (
             format is None and "text/html" in request.headers.get("accept", ""))
         if format not in (None, "json", "html"):
