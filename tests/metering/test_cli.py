@@ -71,3 +71,19 @@ def test_unreadable_input_is_one_line(tmp_path: Path) -> None:
         "directory\n"
     assert _run("--public-key", "zz", str(path)).stderr.startswith(
         "ocppnet ocmf verify: --public-key: not a DER public key")
+
+
+def test_key_prints_a_simulated_meters_public_key(tmp_path: Path) -> None:
+    from ocppnet.station.signed_meter import meter_key_from_store
+
+    key = meter_key_from_store(tmp_path, "CS-1")
+    result = subprocess.run([sys.executable, "-m", "ocppnet.cli.main", "ocmf", "key", "CS-1",
+                             "--store", str(tmp_path)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == key.public.hex()
+    missing = subprocess.run([sys.executable, "-m", "ocppnet.cli.main", "ocmf", "key", "CS-9",
+                              "--store", str(tmp_path)], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("ocppnet ocmf key: ") and "meter-CS-9" in missing.stderr

@@ -1,4 +1,6 @@
 """``ocppnet ocmf verify FILE|-``: check OCMF records or a transparency file, record by record.
+``ocppnet ocmf key --store DIR STATION``: print a simulated meter's public key (for
+``[metering] trusted_keys``).
 
 Prints one line per record (``valid`` or ``INVALID`` and why) and, for records a transparency
 file groups under one transaction, the energy between the signed begin and end readings or
@@ -36,6 +38,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.add_argument("--strict", action="store_true",
                         help="also fail on transaction problems and spec deviations")
     verify.set_defaults(func=_verify)
+    key = actions.add_parser("key", help="print a simulated station's meter public key")
+    key.add_argument("station", help="station id (the key is meter-<station> in the store)")
+    key.add_argument("--store", required=True, metavar="DIR",
+                     help="the key store given to ocppnet station --meter-keys")
+    key.add_argument("--base64", action="store_true", help="base64 instead of hex DER")
+    key.set_defaults(func=_key_of)
+
+
+def _key_of(args: argparse.Namespace) -> int:
+    from ocppnet.security.keystore import KeyStore, KeyStoreError
+    from ocppnet.station.signed_meter import meter_key_name
+
+    try:
+        pem = KeyStore(args.store).public_pem(meter_key_name(args.station))
+        public = parse_public_key(pem.decode("ascii"), "meter key")
+    except (KeyStoreError, OcmfError) as exc:
+        print(f"ocppnet ocmf key: {exc}", file=sys.stderr)
+        return 2
+    print(public.base64() if args.base64 else public.hex())
+    return 0
 
 
 def _read(name: str) -> bytes:

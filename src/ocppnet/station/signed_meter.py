@@ -44,7 +44,7 @@ from ocppnet.security.keystore import KeyStore
 from ocppnet.station.meter import ENERGY
 from ocppnet.station.offline_queue import QueuedMessage
 
-__all__ = ["MeterSigning", "SigningMeter", "meter_key_from_store"]
+__all__ = ["MeterSigning", "SigningMeter", "meter_key_from_store", "meter_key_name"]
 
 OBIS_IMPORT = "01-00:01.08.00*FF"
 _END_REASON = {"Local": "L", "StopAuthorized": "L", "Remote": "R", "RemoteStop": "R",
@@ -64,10 +64,15 @@ class MeterSigning:
     """``signedMeterData`` as OCPP 2.x says (base64) or the OCMF text as many stations send it."""
 
 
+def meter_key_name(station_id: str) -> str:
+    """The key store name of a station's meter key."""
+    return "meter-" + re.sub(r"[^A-Za-z0-9._-]", "_", station_id)[:57]
+
+
 def meter_key_from_store(directory: str | Path, station_id: str) -> MeterKey:
     """The station's meter key from a key store (created there, mode 0600, on first use)."""
     store = KeyStore(directory)
-    name = "meter-" + re.sub(r"[^A-Za-z0-9._-]", "_", station_id)[:57]
+    name = meter_key_name(station_id)
     if not any(info.name == name for info in store.list_keys()):
         store.new(name, "secp256r1")
     private = store.key_pair(name).private_key
