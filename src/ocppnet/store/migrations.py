@@ -83,7 +83,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             data TEXT NOT NULL)""",
         "CREATE INDEX station_events_station ON station_events (station_id, kind)",
     ),
-    # 2: calibration law: signed meter readings (exact text + verdict) and meter keys
+    # 2: exactly-once storage of station messages delivered more than once (store/once.py)
+    (
+        """CREATE TABLE received_messages (
+            station_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            natural_key TEXT NOT NULL,
+            transaction_key BIGINT,
+            at TEXT NOT NULL,
+            PRIMARY KEY (station_id, kind, natural_key))""",
+    ),
+    # 3: calibration law: signed meter readings (exact text + verdict) and meter keys
     (
         f"""CREATE TABLE signed_readings (
             id {AUTO_KEY},
