@@ -11,20 +11,33 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import fastapi
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.params import Depends
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from ocppnet.api import require_scope
 from ocppnet.csms.receipt import build_receipt, receipt_html, receipt_json
 from ocppnet.csms.signed_meter import SignedMeterService, TransactionMeterReport
 from ocppnet.metering import write_transparency
 from ocppnet.store import TransactionRecord
 
-__all__ = ["ReceiptExtra", "metering_router"]
+if TYPE_CHECKING:
+    from ocppnet.csms.app import CsmsApp
+
+__all__ = ["ReceiptExtra", "calibration_routers", "metering_router"]
 
 ReceiptExtra = Callable[[TransactionRecord], Awaitable[Mapping[str, Any] | None]]
+
+
+def calibration_routers(app: CsmsApp, extras: Sequence[ReceiptExtra] = ()) -> list[APIRouter]:
+    """For ``csms_api(..., extra_routers=...)``: the routes with scope ``read``, when the app
+    verifies signed readings (``[metering]``), else none."""
+    if app.signed_meter is None:
+        return []
+    return [metering_router(app.signed_meter, [fastapi.Depends(require_scope("read"))], extras)]
 
 
 def metering_router(service: SignedMeterService, dependencies: Sequence[Depends] = (),
