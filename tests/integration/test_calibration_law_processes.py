@@ -26,23 +26,24 @@ def test_csms_and_station_processes_give_a_verifiable_transparency_file(tmp_path
     config.write_text(f'[csms]\nid = "CSMS-1"\nport = 0\nstore = "{tmp_path / "c.sqlite3"}"\n'
                       '[metering]\ntrust = "pin-first"\ntolerance_wh = 1.0\n'
                       + api_tokens_toml())
-    with csms_process(config) as csms, started(
-            "station", "--url", f"ws://127.0.0.1:{csms.ws_port}/ocpp", "--speed", "600",
-            "--idle", "20", "--session", "120", "--meter-keys", str(tmp_path / "keys")):
-        with httpx.Client(base_url=csms.http, timeout=10) as http:
-            deadline = time.monotonic() + 30  # guards against a hang only
-            ended: list[dict[str, object]] = []
-            while not ended and time.monotonic() < deadline:
-                listing = http.get("/api/v1/transactions", headers=READ)
-                assert listing.status_code == 200, listing.text
-                ended = [t for t in listing.json() if t.get("state") != "active"]
-                time.sleep(0.2)
-            assert ended, "no transaction ended"
-            tx = str(ended[0]["transactionId"])
-            assert http.get(f"/api/v1/transactions/{tx}/receipt").status_code == 401
-            receipt = http.get(f"/api/v1/transactions/{tx}/receipt", headers=READ).json()
-            xml = http.get(f"/api/v1/transactions/{tx}/transparency", headers=READ)
-            assert xml.status_code == 200
+    station = ("station", "--url", "ws://127.0.0.1:{port}/ocpp", "--speed", "600", "--idle",
+               "20", "--session", "120", "--meter-keys", str(tmp_path / "keys"))
+    with csms_process(config) as csms, \
+            started(*(a.format(port=csms.ws_port) for a in station)), \
+            httpx.Client(base_url=csms.http, timeout=10) as http:
+        deadline = time.monotonic() + 30  # guards against a hang only
+        ended: list[dict[str, object]] = []
+        while not ended and time.monotonic() < deadline:
+            listing = http.get("/api/v1/transactions", headers=READ)
+            assert listing.status_code == 200, listing.text
+            ended = [t for t in listing.json() if t.get("state") != "active"]
+            time.sleep(0.2)
+        assert ended, "no transaction ended"
+        tx = str(ended[0]["transactionId"])
+        assert http.get(f"/api/v1/transactions/{tx}/receipt").status_code == 401
+        receipt = http.get(f"/api/v1/transactions/{tx}/receipt", headers=READ).json()
+        xml = http.get(f"/api/v1/transactions/{tx}/transparency", headers=READ)
+        assert xml.status_code == 200
     assert receipt["verified"] is True, receipt["flags"]
     assert receipt["meterSerial"] == "CS-00001-1"
     path = tmp_path / "transparency.xml"
