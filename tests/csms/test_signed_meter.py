@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
+from ocppnet.api import api_app
 from ocppnet.csms import CsmsApp, CsmsConfig
 from ocppnet.csms.metering_api import metering_router
 from ocppnet.csms.signed_meter import MeteringSection, SignedMeterService
@@ -180,8 +180,7 @@ async def api(metered: CsmsApp) -> AsyncIterator[httpx.AsyncClient]:
         return {"tariff": {"id": "T-A", "sha256": "ab" * 32}, "cost": "3.20 EUR"} \
             if tx.transaction_id == "T-1" else None
 
-    web = FastAPI()
-    web.include_router(metering_router(service(metered), extras=[tariff]), prefix="/api/v1")
+    web = api_app("test", [metering_router(service(metered), extras=[tariff])])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
                                  base_url="http://test") as client:
         yield client
@@ -211,12 +210,15 @@ async def test_routes_serve_transparency_file_and_receipt(metered: CsmsApp,
     assert page.headers["content-type"].startswith("text/html")
     assert "7.5005 kWh" in page.text and "&quot;PG&quot;:&quot;T1&quot;" in page.text
     assert "<th>cost</th><td>3.20 EUR</td>" in page.text
-    assert (await api.get("/api/v1/transactions/nope/receipt")).status_code == 404
+    missing = await api.get("/api/v1/transactions/nope/receipt")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "unknown_transaction", "detail": "no transaction nope"}
     assert (await api.get("/api/v1/transactions/T-1/receipt?format=pdf")).status_code == 400
     ev = event("Started", 0, 1.0, ocmf(3, "B", "1"))
     await send(metered, "2.0.1", "CS-2", "TransactionEvent", ev)
     clash = await api.get("/api/v1/transactions/T-1/receipt")
     assert clash.status_code == 409 and "CS-1, CS-2" in clash.json()["detail"]
+    assert clash.json()["error"] == "ambiguous_transaction"
     assert (await api.get("/api/v1/transactions/T-1/receipt?station=CS-2")).status_code == 200
 
 

@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pyocmf
 import pytest
-from fastapi import FastAPI
 
+from ocppnet.api import api_app
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metering_api import metering_router
@@ -132,9 +132,8 @@ async def network(tmp_path: Path, version: str) -> AsyncIterator[Net]:
             await asyncio.wait_for(task, 5)
 
         stack.push_async_callback(stop_station)
-        web = FastAPI()
         assert app.signed_meter is not None
-        web.include_router(metering_router(app.signed_meter), prefix="/api/v1")
+        web = api_app("test", [metering_router(app.signed_meter)])
         client = await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.ASGITransport(app=web), base_url="http://csms"))
         await until(lambda: asyncio.sleep(0, station.accepted))

@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import fastapi
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.params import Depends
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ocppnet.api import require_scope
+from ocppnet.api import ApiError, require_scope
 from ocppnet.csms.receipt import build_receipt, receipt_html, receipt_json
 from ocppnet.csms.signed_meter import SignedMeterService, TransactionMeterReport
 from ocppnet.metering import write_transparency
@@ -50,16 +50,17 @@ def metering_router(service: SignedMeterService, dependencies: Sequence[Depends]
         if station is not None:
             tx = await service.store.get_transaction(station, transaction_id)
             if tx is None:
-                raise HTTPException(404, f"no transaction {transaction_id} of station {station}")
+                raise ApiError(404, "unknown_transaction",
+                               f"no transaction {transaction_id} of station {station}")
             return tx
         matches = [t for t in await service.store.list_transactions()
                    if t.transaction_id == transaction_id]
         if not matches:
-            raise HTTPException(404, f"no transaction {transaction_id}")
+            raise ApiError(404, "unknown_transaction", f"no transaction {transaction_id}")
         if len(matches) > 1:
             stations = ", ".join(sorted(t.station_id for t in matches))
-            raise HTTPException(409, f"transaction id {transaction_id} is used by stations "
-                                     f"{stations}: add ?station=")
+            raise ApiError(409, "ambiguous_transaction", f"transaction id {transaction_id} is "
+                           f"used by stations {stations}: add ?station=")
         return matches[0]
 
     async def report(transaction_id: str, station: str | None) -> TransactionMeterReport:
@@ -72,7 +73,8 @@ def metering_router(service: SignedMeterService, dependencies: Sequence[Depends]
     async def transparency(transaction_id: str, station: str | None = None) -> Response:
         result = await report(transaction_id, station)
         if not result.readings:
-            raise HTTPException(404, f"transaction {transaction_id} has no signed readings")
+            raise ApiError(404, "no_signed_readings",
+                           f"transaction {transaction_id} has no signed readings")
         name = f"transparency-{result.transaction.station_id}-{transaction_id}.xml"
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         return Response(write_transparency(result.transparency_entries()),
@@ -93,7 +95,7 @@ def metering_router(service: SignedMeterService, dependencies: Sequence[Depends]
         wants_html = format == "html" or (
             format is None and "text/html" in request.headers.get("accept", ""))
         if format not in (None, "json", "html"):
-            raise HTTPException(400, f"format: {format!r} is neither json nor html")
+            raise ApiError(400, "bad_request", f"format: {format!r} is neither json nor html")
         if wants_html:
             return HTMLResponse(receipt_html(result))
         return JSONResponse(receipt_json(result))
