@@ -19,6 +19,7 @@ from benchmarks import (
     bench_csms,
     bench_forwarding,
     bench_micro,
+    bench_ocmf,
     bench_twin,
     bench_wslib,
 )
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "wslib": bench_wslib.run,
     "api": bench_api.run,
     "twin": bench_twin.run,
+    "ocmf": bench_ocmf.run,
 }
 
 

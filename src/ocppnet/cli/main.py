@@ -28,6 +28,7 @@ _PARTS = (
     "ocppnet.api.cli",
     "ocppnet.cli.call",
     "ocppnet.twin.cli",
+    "ocppnet.cli.ocmf",
 )
 
 

@@ -24,7 +24,9 @@ from ocppnet.csms.api import csms_api
 from ocppnet.csms.api.settings import load_csms_file
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
+from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.metrics import csms_metrics
+from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
@@ -90,13 +92,14 @@ def node_sources(specs: list[str]) -> dict[str, NodeSource]:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     api = load_csms_file(args.config).api if args.config else ApiSection()
+    metering = load_csms_file(args.config).metering if args.config else None
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
     if http is not None:
         check_bind(args.http_host, token_table(api, source=args.config),
                    what="the dashboard and operator API")
     try:
-        return run_async(_serve(config, http, nodes, api))
+        return run_async(_serve(config, http, nodes, api, metering))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -142,14 +145,14 @@ def ws_url(config: CsmsConfig, port: int) -> str:
 
 async def _serve(
     config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
-    api: ApiSection | None = None,
+    api: ApiSection | None = None, metering: MeteringSection | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    app = CsmsApp(config)
+    app = CsmsApp(config, metering=metering)
     async with contextlib.AsyncExitStack() as stack:
         await app.start()
         stack.push_async_callback(app.stop)
@@ -164,7 +167,8 @@ async def _serve(
         if http is not None:
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
-            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router))
+            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
+                                    extra_routers=calibration_routers(app))
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)

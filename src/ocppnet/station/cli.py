@@ -21,6 +21,7 @@ from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.model import StationConfig
 from ocppnet.station.profile_store import Electrical
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import MeterSigning
 from ocppnet.station.telemetry import TelemetryPlan
 from ocppnet.telemetry.streams import QUANTITIES
 
@@ -72,6 +73,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--telemetry-keys", metavar="DIR", default=None,
                    help="key store with one signing key per station (made on first use); "
                         "a twin trusts its *.pub.pem files")
+    p.add_argument("--meter-keys", metavar="DIR",
+                   help="sign begin/end readings (OCMF, calibration law) with a meter key per "
+                        "station, kept in this key store directory (created on first use)")
+    p.add_argument("--signed-meter-interval", type=float, default=None, metavar="S",
+                   help="with --meter-keys, also sign periodic samples every S simulated s")
+    p.add_argument("--public-key-with-signed-meter-value", default="once",
+                   choices=("never", "once", "every"),
+                   help="send the meter's public key: never, once per transaction, every value")
     p.set_defaults(func=run)
 
 
@@ -133,7 +142,10 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
                 electrical=Electrical(args.voltage, args.phases)),
             speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed,
             telemetry=_telemetry(args),
-            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None)
+            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None,
+            meter_keys=Path(args.meter_keys) if args.meter_keys else None,
+            meter_signing=MeterSigning(public_key=args.public_key_with_signed_meter_value,
+                                       periodic_s=args.signed_meter_interval))
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 

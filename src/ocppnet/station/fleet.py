@@ -20,6 +20,7 @@ from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import DEFAULT_BACKOFF, SimulatedStation
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import MeterSigning, SigningMeter, meter_key_from_store
 from ocppnet.station.stats import StationStats
 from ocppnet.station.telemetry import TelemetryPlan
 from ocppnet.transport import Backoff
@@ -69,6 +70,8 @@ class FleetConfig:
     telemetry_keys: Path | None = None
     """Key store with one telemetry signing key per station, named after it (made on first
     use; its ``<id>.pub.pem`` files are what a twin trusts)."""
+    meter_keys: Path | None = None  # OCMF: sign readings, meter keys in this key store
+    meter_signing: MeterSigning = field(default_factory=MeterSigning)
 
     def __post_init__(self) -> None:
         if self.telemetry is not None and self.version != "2.1":
@@ -124,11 +127,14 @@ class Fleet:
 
     def _make(self, index: int, station_id: str) -> SimulatedStation:
         c = self.config
+        meter = None if c.meter_keys is None else SigningMeter(
+            station_id, meter_key_from_store(c.meter_keys, station_id), c.version,
+            c.meter_signing)
         return SimulatedStation(
             station_id, c.url, version=c.version, config=c.station, scenario=c.scenario,
             clock=self.clock, password=c.password, ssl_context=c.ssl_context, stats=self.stats,
             backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout,
-            telemetry=self._telemetry(station_id))
+            telemetry=self._telemetry(station_id), signing_meter=meter)
 
     def _telemetry(self, station_id: str) -> TelemetryPlan | None:
         plan, directory = self.config.telemetry, self.config.telemetry_keys

@@ -34,6 +34,7 @@ from ocppnet.station.events import (
 from ocppnet.station.model import StationConfig, StationModel
 from ocppnet.station.offline_queue import OfflineQueue, QueuedMessage
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import SigningMeter
 from ocppnet.station.states import ConnectorStatus, is_active
 from ocppnet.station.stats import StationStats
 from ocppnet.station.telemetry import StationTelemetry, TelemetryPlan
@@ -69,8 +70,10 @@ class SimulatedStation:
         options: LinkOptions | None = None,
         security: SecurityContext | None = None,
         telemetry: TelemetryPlan | None = None,
+        signing_meter: SigningMeter | None = None,
     ) -> None:
         self.station_id = station_id
+        self.signing_meter = signing_meter  # OCMF: signs begin/end (and periodic) readings
         self.security = security  # end-to-end signatures: verify commands, sign per policy
         self.version = check_version(version)
         self.config = config or StationConfig()
@@ -378,10 +381,13 @@ class SimulatedStation:
         self._wake.set()
 
     def _enqueue(self, message: QueuedMessage, offline: bool) -> None:
-        if not self.queue.push(message):
-            self.stats.dropped += 1
-        elif offline:
-            self.stats.queued_offline += 1
+        messages = [message] if self.signing_meter is None else \
+            self.signing_meter.sign(message, self.clock.now())
+        for item in messages:
+            if not self.queue.push(item):
+                self.stats.dropped += 1
+            elif offline:
+                self.stats.queued_offline += 1
 
     def stop_all(self, reason: str) -> None:
         now = self.clock.now()
