@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -45,7 +46,7 @@ def test_csms_bad_config_names_the_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "csms.toml"
     config.write_text('[csms]\nport = "nine thousand"\n')
     line = one_line_error(run("csms", "--config", str(config)))
-    assert f"{config}: csms.port: expected an integer" in line
+    assert f"{config}: csms.port: input should be a valid integer" in line
     config.write_text("[csms]\nprot = 9000\n")
     assert "csms.prot: unknown key" in one_line_error(run("csms", "--config", str(config)))
     config.write_text("[csms\n")
@@ -80,17 +81,31 @@ def test_demo_dashboard_port_in_use_and_bad_arguments(busy_port: int) -> None:
 
 
 def read_until(proc: subprocess.Popen[str], marker: str, limit: float = 20) -> str:
-    """stderr lines until one contains ``marker`` (``limit`` only guards against a hang)."""
+    """stderr lines until one contains ``marker`` (``limit`` only guards against a hang).
+
+    Read on a thread: select() on the pipe misses lines already in the reader's buffer (two
+    lines written together), which made this wait out its limit under load."""
     assert proc.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    stream = proc.stderr
+
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+            if marker in line:
+                return
+
+    threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + limit
     seen = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
-        if ready:
-            line = proc.stderr.readline()
-            seen.append(line)
-            if marker in line:
-                return line
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        seen.append(line)
+        if marker in line:
+            return line
     raise AssertionError("".join(seen))
 
 

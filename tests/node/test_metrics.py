@@ -20,7 +20,7 @@ from ocppnet.node.service import Node
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.node_guard import signature_guard
-from ocppnet.security.policy import Decision, Outcome
+from ocppnet.security.policy import Outcome, PolicyDecision
 from ocppnet.security.trust import TrustStore
 from ocppnet.transport import connect_station
 from tests.node.helpers import (
@@ -64,8 +64,8 @@ def total(found: dict[str, list[tuple[dict[str, str], float]]], name: str,
 
 
 def test_verdict_statuses() -> None:
-    assert verdict_statuses(Decision(Outcome.ACCEPT, "")) == ["unsigned"]
-    assert verdict_statuses(Decision(Outcome.REJECT, "no")) == ["unsigned", "refused"]
+    assert verdict_statuses(PolicyDecision(Outcome.ACCEPT, "")) == ["unsigned"]
+    assert verdict_statuses(PolicyDecision(Outcome.REJECT, "no")) == ["unsigned", "refused"]
 
 
 async def test_node_metrics_after_traffic(tmp_path: Path) -> None:

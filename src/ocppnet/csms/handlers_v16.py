@@ -15,8 +15,8 @@ from ocppnet.csms.natural_keys import (
     start_transaction_key,
     stop_transaction_key,
 )
-from ocppnet.csms.timestamps import parse_time
 from ocppnet.errors import InternalError
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
     NewTransaction,
@@ -42,7 +42,7 @@ async def heartbeat(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Pa
 
 async def status_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
     """1.6 has connectors only; stored as EVSE = connector (connector 0 is the station)."""
-    at = parse_time(payload.get("timestamp"), core.clock())
+    at = parse_timestamp(payload.get("timestamp")) or core.clock()
     connector = payload["connectorId"]
     error = payload["errorCode"]
     record = ConnectorRecord(
@@ -69,7 +69,7 @@ async def authorize(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Pa
 async def start_transaction(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
     """Stored even when the tag is refused: the station has started it and will stop it."""
     now = core.clock()
-    at = parse_time(payload["timestamp"], now)
+    at = parse_timestamp(payload["timestamp"]) or now
     connector = payload["connectorId"]
     applied = await core.store.apply_once(
         start_transaction_key(ctx.remote_id, payload),
@@ -119,7 +119,7 @@ async def meter_values(core: CsmsCore, ctx: RequestContext, payload: Payload) ->
 async def stop_transaction(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
     """Ends the transaction (an unknown id is still answered, as the spec requires)."""
     now = core.clock()
-    at = parse_time(payload["timestamp"], now)
+    at = parse_timestamp(payload["timestamp"]) or now
     tx_id = str(payload["transactionId"])
     tx = await core.store.get_transaction(ctx.remote_id, tx_id)
     id_tag = payload.get("idTag")

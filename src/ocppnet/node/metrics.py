@@ -25,7 +25,7 @@ from ocppnet.node.queue import ForwardQueue
 from ocppnet.rpc.frames import Call, CallError, CallResult, CallResultError, Frame, Send
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.node_guard import NodeGuard
-from ocppnet.security.policy import Decision
+from ocppnet.security.policy import PolicyDecision
 
 MESSAGE_TYPES: dict[type[Any], str] = {
     Call: "CALL", CallResult: "CALLRESULT", CallError: "CALLERROR",
@@ -38,7 +38,7 @@ _REMEMBERED = 4096  # message ids kept to name a response's action and time a fo
 _STALE_S = 5.0  # an arrival older than this is not matched with a departure
 
 
-def verdict_statuses(decision: Decision) -> list[str]:
+def verdict_statuses(decision: PolicyDecision) -> list[str]:
     """One status per signature checked (``valid``, ``invalid``, ``unknown_key``, ...), or
     ``unsigned``; a refused message adds ``refused``. Pure."""
     statuses = [v.status.value for v in decision.verdicts] or ["unsigned"]
@@ -127,7 +127,7 @@ class RouterMetrics:
 
     # --- signature verdicts -------------------------------------------------------------
 
-    def count_verdict(self, decision: Decision) -> None:
+    def count_verdict(self, decision: PolicyDecision) -> None:
         for status in verdict_statuses(decision):
             self.verdicts.labels(status).inc()
 
@@ -139,7 +139,7 @@ class RouterMetrics:
                 self._hooked.add(id(guard))
                 previous = guard.on_verdict
 
-                def hook(call: Call, decision: Decision,
+                def hook(call: Call, decision: PolicyDecision,
                          previous: Any = previous) -> None:
                     self.count_verdict(decision)
                     if previous is not None:
