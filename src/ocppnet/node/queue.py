@@ -104,6 +104,10 @@ class ForwardQueue:
         """Upstreams with a backlog (at start-up: what a previous run left queued)."""
         return [row[0] for row in self._db.execute("SELECT DISTINCT upstream FROM queue")]
 
+    def sources(self) -> list[str]:
+        """The ids whose queued requests wait to be sent (their answers come back here)."""
+        return [row[0] for row in self._db.execute("SELECT DISTINCT source FROM queue")]
+
     def count(self, upstream: str | None = None) -> int:
         if upstream is None:
             row = self._db.execute("SELECT COUNT(*) FROM queue").fetchone()

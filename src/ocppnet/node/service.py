@@ -269,6 +269,8 @@ class Node:
     async def announce(self) -> None:
         now = self.router.clock()
         destinations = self.router.table.downstream_destinations(now)
+        if self.queue is not None:  # still draining their requests: answers must come back
+            destinations = sorted(set(destinations) | set(self.queue.sources()))
         ttl = max(1, int(self.config.announce_interval * 3))
         versions = dict(self.router.peer_versions)
         for attached in self.router.links.values():

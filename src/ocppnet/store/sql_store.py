@@ -139,6 +139,12 @@ class SqlStore:
     ) -> Applied:
         return await self._worker.run(partial(once.apply_once, key=key, update=update, at=at))
 
+    async def add_station_event_once(
+        self, key: MessageKey, event: StationEvent, at: datetime
+    ) -> bool:
+        return await self._worker.run(
+            partial(once.add_event_once, key=key, event=event, at=at))
+
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
         if samples:
