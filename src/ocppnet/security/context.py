@@ -18,6 +18,7 @@ from typing import Any
 
 from ocppnet.errors import SecurityError
 from ocppnet.security import management
+from ocppnet.security.jws import sign_jws
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import Decision, PolicyEngine, PolicySet
 from ocppnet.security.replay import ReplayCache
@@ -25,13 +26,15 @@ from ocppnet.security.roles import Authorization, RoleSet
 from ocppnet.security.signatures import canonical_payload, sign
 from ocppnet.security.trust import TrustStore
 
-__all__ = ["SecurityContext"]
+__all__ = ["JWS_MODES", "SecurityContext"]
+
+JWS_MODES = ("off", "accept", "send")
 
 
 class SecurityContext:
     """Signing keys (by key id and by name) + PolicyEngine; policies/roles change remotely."""
 
-    __slots__ = ("_keys", "engine")
+    __slots__ = ("_keys", "engine", "jws", "jws_key")
 
     def __init__(
         self,
@@ -41,7 +44,17 @@ class SecurityContext:
         policies: PolicySet | None = None,
         roles: RoleSet | None = None,
         replay: ReplayCache | None = None,
+        jws: str = "accept",
+        jws_key: str | None = None,
     ) -> None:
+        """``jws``: OCPP 2.1 signed messages ``off`` (refused as unknown actions), ``accept``
+        (verified like ours, answered with a signed reply) or ``send`` (also sign our own
+        outgoing 2.1 requests that way). ``jws_key`` names the key for JWS replies when the
+        outgoing policy names none (default: the first ES256/RSA-capable signing key)."""
+        if jws not in JWS_MODES:
+            raise ValueError(f"jws must be one of {', '.join(JWS_MODES)}, not {jws!r}")
+        self.jws = jws
+        self.jws_key = jws_key
         named = signing_keys.items() if isinstance(signing_keys, Mapping) else (
             (k.key_id, k) for k in signing_keys
         )
@@ -91,10 +104,44 @@ class SecurityContext:
         return out
 
     def check_incoming(
-        self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime
+        self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime,
+        message_type_id: int | None = None,
     ) -> Decision:
-        """Verify signatures and apply the incoming policy (and role constraints if it says so)."""
-        return self.engine.check_incoming(action, kind, payload, version, now)
+        """Verify signatures and apply the incoming policy (and role constraints if it says so).
+
+        ``action`` may be an OCPP 2.1 ``<Action>-Signed``: the JWS is verified, the policy of
+        ``<Action>`` applies and ``decision.payload`` is the encapsulated message.
+        """
+        return self.engine.check_incoming(action, kind, payload, version, now,
+                                          message_type_id=message_type_id)
+
+    def wants_jws(self, version: str) -> bool:
+        """Whether outgoing requests on a link of ``version`` go out as ``<Action>-Signed``."""
+        return self.jws == "send" and version.removeprefix("ocpp") == "2.1"
+
+    def jws_signer(self, action: str, kind: str) -> KeyPair:
+        """The key that signs a JWS for ``action``: the first JWS-capable key the outgoing
+        policy names, else ``jws_key``, else the first JWS-capable key; SecurityError if none."""
+        names = [*self.engine.outgoing(action, kind)]
+        if self.jws_key:
+            names.append(self.jws_key)
+        else:
+            names.extend(self._keys)
+        for name in names:
+            pair = self._keys.get(name)
+            if pair is not None and pair.algorithm in ("secp256r1", "rsa"):
+                return pair
+        raise SecurityError(f"no ES256/RSA signing key for a signed {action} (OCPP 2.1 JWS)")
+
+    def seal(
+        self, action: str, kind: str, payload: Mapping[str, Any], *, now: datetime,
+        message_type_id: int | None = None,
+    ) -> dict[str, Any]:
+        """``payload`` as the flattened JWS of an OCPP 2.1 ``<action>-Signed`` message."""
+        mtid = message_type_id if message_type_id is not None else (
+            2 if kind == "request" else 3)
+        return sign_jws(payload, action=action, message_type_id=mtid,
+                        key=self.jws_signer(action, kind), now=now)
 
     def authorize(
         self, action: str, payload: Mapping[str, Any], signer_roles: Iterable[str]
