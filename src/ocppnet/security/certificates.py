@@ -258,11 +258,13 @@ class ChainVerifier:
     def add_crl(self, crl: x509.CertificateRevocationList) -> None:
         """Install a CRL (replacing an older one of the same issuer); its issuer must be an
         anchor or an intermediate seen later, and the CRL must be signed by it."""
-        issuer = next((a for a in self._anchors.values() if a.subject == crl.issuer), None)
-        if issuer is None:
+        issuers = [a for a in self._anchors.values() if a.subject == crl.issuer]
+        if not issuers:
             raise CertificateError(f"CRL issuer {crl.issuer.rfc4514_string()} is not a trusted CA")
-        if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-            raise CertificateError(f"CRL of {crl.issuer.rfc4514_string()}: bad signature")
+        if not any(crl.is_signature_valid(a.public_key())  # type: ignore[arg-type]
+                   for a in issuers):
+            raise CertificateError(f"CRL of {crl.issuer.rfc4514_string()}: bad signature "
+                                   "(not signed by the trusted CA of that name)")
         old = self._crls.get(crl.issuer.public_bytes())
         if old is None or old.last_update_utc <= crl.last_update_utc:
             self._crls[crl.issuer.public_bytes()] = crl
