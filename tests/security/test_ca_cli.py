@@ -71,11 +71,11 @@ def test_ca_errors_are_one_line(tmp_path: Path) -> None:
 def test_bad_trust_files_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "garbage.pem"
     bad.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-    with pytest.raises(ConfigError, match="garbage.pem: not a usable certificate"):
+    with pytest.raises(ConfigError, match=r"garbage\.pem: not a usable certificate"):
         load_trust([bad])
     with pytest.raises(ConfigError, match="does not exist"):
         load_trust([tmp_path / "nowhere"])
     private = tmp_path / "x.pem"
     private.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-    with pytest.raises(ConfigError, match="x.pem: a private key does not belong"):
+    with pytest.raises(ConfigError, match=r"x\.pem: a private key does not belong"):
         load_trust([private])
