@@ -23,6 +23,9 @@ from ocppnet.csms.config import CsmsConfig, load_config
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.endpoint import record_verdicts, secure_handlers
+from ocppnet.security.settings import load_security
 from ocppnet.transport.csms_server import CsmsServer
 from ocppnet.web.api import HttpServer, serve_http
 from ocppnet.web.dashboard import Dashboard, NodeSource
@@ -84,10 +87,11 @@ def node_sources(specs: list[str]) -> dict[str, NodeSource]:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    security = load_security(args.config) if args.config else None  # [security], at start
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
     try:
-        return run_async(_serve(config, http, nodes))
+        return run_async(_serve(config, http, nodes, security))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -126,7 +130,8 @@ def ws_url(config: CsmsConfig, port: int) -> str:
 
 
 async def _serve(
-    config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource]
+    config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
+    security: SecurityContext | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -134,6 +139,9 @@ async def _serve(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     app = CsmsApp(config)
+    if security is not None:  # verify what stations send; verdicts go to the message log
+        app.handlers = secure_handlers(app.handlers, security,
+                                       on_verdict=record_verdicts(app, refused_only=True))
     async with contextlib.AsyncExitStack() as stack:
         await app.start()
         stack.push_async_callback(app.stop)

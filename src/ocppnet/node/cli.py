@@ -14,6 +14,8 @@ from typing import Any
 from ocppnet.cli.main import run_async
 from ocppnet.node.config import load_config
 from ocppnet.node.service import Node
+from ocppnet.security.node_guard import signature_guard
+from ocppnet.security.settings import load_security
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +32,11 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    return run_async(_serve(Node(config)))
+    node = Node(config)
+    security = load_security(args.config)  # [security]: the node's guard on what it forwards
+    if security is not None:
+        node.router.guards.append(signature_guard(security, node_id=config.id))
+    return run_async(_serve(node))
 
 
 async def _serve(node: Node) -> int:

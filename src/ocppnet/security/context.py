@@ -65,6 +65,10 @@ class SecurityContext:
         cache = replay if replay is not None else ReplayCache()
         self.engine = PolicyEngine(policies or PolicySet(), trust, roles, cache)
 
+    def signing_keys(self) -> dict[str, KeyPair]:
+        """The signing keys by name and by key id."""
+        return dict(self._keys)
+
     @property
     def policies(self) -> PolicySet:
         return self.engine.policies

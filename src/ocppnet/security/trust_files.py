@@ -26,32 +26,38 @@ from ocppnet.security.trust import TrustStore
 __all__ = ["load_trust", "trust_files"]
 
 
-def trust_files(entries: Iterable[str | Path]) -> list[Path]:
-    """The PEM files the entries name (a directory: its ``*.pem`` except private keys)."""
-    out: list[Path] = []
-    for entry in entries:
+def trust_files(entries: Iterable[str | Path], *, where: str = "") -> list[tuple[str, Path]]:
+    """(label, file) for the PEM files the entries name (a directory: its ``*.pem`` except
+    private keys); the label is ``where[i]: `` for error messages (empty without ``where``)."""
+    out: list[tuple[str, Path]] = []
+    for index, entry in enumerate(entries):
         path = Path(entry)
+        label = f"{where}[{index}]: " if where else ""
         if path.is_dir():
-            out.extend(p for p in sorted(path.glob("*.pem")) if not p.name.endswith(".key.pem"))
+            out.extend((label, p) for p in sorted(path.glob("*.pem"))
+                       if not p.name.endswith(".key.pem"))
         elif path.exists():
-            out.append(path)
+            out.append((label, path))
         else:
-            raise ConfigError(f"{path}: trust file or directory does not exist")
+            raise ConfigError(f"{label}{path}: no such file or directory")
     return out
 
 
-def load_trust(entries: Iterable[str | Path], *, into: TrustStore | None = None) -> TrustStore:
-    """A TrustStore from PEM files/directories (see the module docstring)."""
+def load_trust(
+    entries: Iterable[str | Path], *, into: TrustStore | None = None, where: str = ""
+) -> TrustStore:
+    """A TrustStore from PEM files/directories (see the module docstring); errors start with
+    ``where[i]: <file>: `` (``where``: e.g. ``node.toml: security.trust``)."""
     trust = into if into is not None else TrustStore()
-    crls: list[Path] = []
-    for path in trust_files(entries):
+    crls: list[tuple[str, Path]] = []
+    for label, path in trust_files(entries, where=where):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            raise ConfigError(f"{label}{path}: cannot read: {exc.strerror or exc}") from None
         try:
             if b"-----BEGIN X509 CRL-----" in data:
-                crls.append(path)
+                crls.append((label, path))
             elif b"-----BEGIN CERTIFICATE-----" in data:
                 for cert in load_certificates(data):
                     if _is_ca(cert):
@@ -59,19 +65,20 @@ def load_trust(entries: Iterable[str | Path], *, into: TrustStore | None = None)
                     else:
                         trust.add_certificate(cert)
             elif b"PRIVATE KEY-----" in data:
-                raise ConfigError(f"{path}: a private key does not belong in the trust list")
+                raise ConfigError(f"{label}{path}: a private key does not belong in the "
+                                  "trust list")
             elif b"-----BEGIN PUBLIC KEY-----" in data:
                 trust.add(load_public_pem(data), name=path.name.removesuffix(".pem")
                           .removesuffix(".pub"))
             else:
-                raise ConfigError(f"{path}: not a PEM public key, certificate or CRL")
+                raise ConfigError(f"{label}{path}: not a PEM public key, certificate or CRL")
         except (KeyMaterialError, CertificateError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-    for path in crls:
+            raise ConfigError(f"{label}{path}: {exc}") from None
+    for label, path in crls:
         try:
             trust.add_crl(load_crl(path.read_bytes()))
         except CertificateError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            raise ConfigError(f"{label}{path}: {exc}") from None
     return trust
 
 

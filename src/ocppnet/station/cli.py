@@ -15,7 +15,10 @@ import sys
 from typing import Any
 from urllib.parse import urlparse
 
+from ocppnet.errors import ConfigError
 from ocppnet.rpc.versions import VERSIONS
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.settings import load_security
 from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.model import StationConfig
 from ocppnet.station.profile_store import Electrical
@@ -59,6 +62,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
     p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.add_argument("--security", metavar="TOML", help="a TOML file whose [security] table the "
+                   "stations enforce on what they receive and sign with (docs/signatures.md)")
     p.set_defaults(func=run)
 
 
@@ -82,6 +87,16 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     return context
 
 
+def _security(path: str | None) -> SecurityContext | None:
+    """``--security FILE``: its [security] table, built at start (ConfigError: one line)."""
+    if path is None:
+        return None
+    security = load_security(path)
+    if security is None:
+        raise _BadInput(f"{path}: no [security] table")
+    return security
+
+
 def build_config(args: argparse.Namespace) -> FleetConfig:
     """The fleet configuration from parsed arguments; raises ValueError for bad input."""
     scheme = urlparse(args.url).scheme
@@ -99,7 +114,8 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
             station=StationConfig(
                 evse_count=args.evses, evse_max_power_w=args.max_power,
                 electrical=Electrical(args.voltage, args.phases)),
-            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed)
+            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed,
+            security=_security(args.security))
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 
@@ -110,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         config = build_config(args)
         if args.duration is not None and args.duration <= 0:
             raise _BadInput("--duration must be > 0")
-    except _BadInput as exc:
+    except (_BadInput, ConfigError) as exc:
         print(f"ocppnet station: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_run(config, args.duration))

@@ -14,6 +14,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
+from ocppnet.security.context import SecurityContext
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import DEFAULT_BACKOFF, SimulatedStation
@@ -61,6 +62,7 @@ class FleetConfig:
     seed: int = 0
     backoff: Backoff = DEFAULT_BACKOFF
     call_timeout: float = 30.0
+    security: SecurityContext | None = None  # [security]: verify commands, sign per policy
 
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.speed <= 0 or self.progress_interval_s <= 0:
@@ -117,7 +119,8 @@ class Fleet:
         return SimulatedStation(
             station_id, c.url, version=c.version, config=c.station, scenario=c.scenario,
             clock=self.clock, password=c.password, ssl_context=c.ssl_context, stats=self.stats,
-            backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout)
+            backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout,
+            security=c.security)
 
     async def run(self, duration_s: float | None = None) -> FleetSummary:
         """Run until ``duration_s`` wall-clock seconds pass (None: until :meth:`stop`)."""
