@@ -13,12 +13,13 @@ is passed in, nothing is read from disk (load keys with :class:`KeyStore` first)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ocppnet.errors import SecurityError
 from ocppnet.security import management
 from ocppnet.security.jws import sign_jws
+from ocppnet.security.key_management import add_trusted_key, revoke_trusted_key
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import Decision, PolicyEngine, PolicySet
 from ocppnet.security.replay import ReplayCache
@@ -153,10 +154,18 @@ class SecurityContext:
         return self.engine.roles.authorize(action, payload, signer_roles)
 
     def handle_management(
-        self, action: str, payload: Mapping[str, Any], decision: Decision
+        self, action: str, payload: Mapping[str, Any], decision: Decision,
+        *, now: datetime | None = None,
     ) -> dict[str, Any]:
-        """Apply a signed Add/Delete SignaturePolicy/UserRole request; returns the response."""
+        """Apply a signed Add/Delete SignaturePolicy/UserRole or Add/RevokeTrustedKey request
+        (``now``: wall time, needed by the latter); returns the response."""
         engine = self.engine
+        if action in ("AddTrustedKey", "RevokeTrustedKey"):
+            at = now if now is not None else datetime.now(UTC)
+            apply = add_trusted_key if action == "AddTrustedKey" else revoke_trusted_key
+            k = apply(engine.trust, engine.roles, payload, decision.verdicts, now=at)
+            engine.roles = k.state
+            return k.response
         if action == "AddSignaturePolicy":
             p = management.add_signature_policy(engine.policies, engine.roles, payload,
                                                 decision.verdicts)

@@ -209,7 +209,8 @@ class SecuredHandlers(Handlers):
     async def _manage(self, ctx: CallContext, payload: JsonObject) -> JsonObject:
         decision = _decision.get()
         assert decision is not None  # only ever called through _wrap
-        response = self.security.handle_management(ctx.action, payload, decision)
+        response = self.security.handle_management(ctx.action, payload, decision,
+                                                   now=self.clock())
         log.info(
             "event=security_management remote=%s action=%s status=%s",
             ctx.remote_id, ctx.action, response.get("status"),

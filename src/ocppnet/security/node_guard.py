@@ -9,7 +9,8 @@ the last hop. :func:`signature_guard` builds a :data:`ocppnet.node.router.Guard`
 
 The router answers a refused request with CALLERROR ``SecurityError`` to its real asker; a
 policy's ``drop`` is answered the same way (the router never swallows a request silently).
-The node keeps its own replay memory, independent of the station's.
+The node keeps its own replay memory, independent of the station's. A ``RevokeTrustedKey``
+passing through that the node's own policy accepts is applied to the node's trust too.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class NodeGuard:
             except Exception:
                 log.exception("event=verdict_hook_failed node=%s", self.node_id)
         if decision.accepted:
+            if call.action == "RevokeTrustedKey":  # a revocation on its way: apply it here too
+                self._learn_revocation(call, decision)
             if decision.logged_failure:
                 log.warning(
                     "event=security_accept_and_log node=%s action=%s message_id=%s reason=%r",
@@ -78,6 +81,15 @@ class NodeGuard:
             verdict_summary(decision),
         )
         return f"refused at node {self.node_id or '?'}: {decision.reason}"
+
+    def _learn_revocation(self, call: Call, decision: Decision) -> None:
+        """A RevokeTrustedKey this node may verify itself (signed by a manage_keys role it
+        trusts) revokes the key at the node as well, so the node refuses that key's next
+        command before it travels on; the request is forwarded to its destination anyway."""
+        response = self.security.handle_management(call.action, call.payload, decision,
+                                                   now=self.clock())
+        log.info("event=revocation_learned node=%s key_id=%s status=%s", self.node_id,
+                 call.payload.get("keyId"), response.get("status"))
 
 
 def signature_guard(
