@@ -85,10 +85,10 @@ async def test_firmware_over_the_overlay_needs_the_vendors_signature(tmp_path: P
     size, sha = firmware.stat().st_size, hashlib.sha256(firmware.read_bytes()).hexdigest()
     area = FileArea(tmp_path / "station")
     async with signed_station(area) as csms:
-        with pytest.raises(TransferFailed, match="SignatureRejected.*unsigned"):
+        with pytest.raises(TransferFailed, match=r"SignatureRejected.*unsigned"):
             await send_file(csms, "CS-1", firmware, "firmware/fw.bin")
         wrong = sign_file("firmware/fw.bin", size, sha, key=STRANGER, now=datetime.now(UTC))
-        with pytest.raises(TransferFailed, match="SignatureRejected.*unknown key"):
+        with pytest.raises(TransferFailed, match=r"SignatureRejected.*unknown key"):
             await send_file(csms, "CS-1", firmware, "firmware/fw.bin", signature=wrong)
         assert not (area.root / "firmware" / "fw.bin").exists()
         assert not any((area.root / ".partial").glob("*"))  # nothing was stored
