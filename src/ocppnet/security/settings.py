@@ -57,7 +57,8 @@ class SecuritySection(Section):
     signing_keys: tuple[str, ...] = Field(
         (), description="names of the private keys in the key store this process signs with")
     trust: tuple[RelPath, ...] = Field(
-        (), description="trusted public keys: PEM files, or directories of *.pem files")
+        (), description="trusted keys: PEM public keys, signer certificates, owner CA "
+        "certificates and their CRLs; files, or directories of *.pem files")
     trust_keystore: bool = Field(
         True, description="also trust every public key in the key store")
     policy_file: RelPath | None = Field(
