@@ -21,7 +21,7 @@ from ocppnet.security import management
 from ocppnet.security.jws import sign_jws
 from ocppnet.security.key_management import add_trusted_key, revoke_trusted_key
 from ocppnet.security.keys import KeyPair
-from ocppnet.security.policy import Decision, PolicyEngine, PolicySet
+from ocppnet.security.policy import PolicyDecision, PolicyEngine, PolicySet
 from ocppnet.security.replay import ReplayCache
 from ocppnet.security.roles import Authorization, RoleSet
 from ocppnet.security.signatures import canonical_payload, sign
@@ -111,7 +111,7 @@ class SecurityContext:
     def check_incoming(
         self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime,
         message_type_id: int | None = None,
-    ) -> Decision:
+    ) -> PolicyDecision:
         """Verify signatures and apply the incoming policy (and role constraints if it says so).
 
         ``action`` may be an OCPP 2.1 ``<Action>-Signed``: the JWS is verified, the policy of
@@ -154,7 +154,7 @@ class SecurityContext:
         return self.engine.roles.authorize(action, payload, signer_roles)
 
     def handle_management(
-        self, action: str, payload: Mapping[str, Any], decision: Decision,
+        self, action: str, payload: Mapping[str, Any], decision: PolicyDecision,
         *, now: datetime | None = None,
     ) -> dict[str, Any]:
         """Apply a signed Add/Delete SignaturePolicy/UserRole or Add/RevokeTrustedKey request

@@ -21,14 +21,14 @@ from collections.abc import Callable, Collection
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.endpoint import Clock, verdict_summary, wall_clock
-from ocppnet.security.policy import Decision
+from ocppnet.security.policy import PolicyDecision
 
 __all__ = ["NodeGuard", "signature_guard"]
 
 log = logging.getLogger("ocppnet.security.node")
 
 #: ``on_verdict(call, decision)``: for the dashboard (signature verdicts seen at the node).
-NodeVerdictHook = Callable[[Call, Decision], None]
+NodeVerdictHook = Callable[[Call, PolicyDecision], None]
 
 
 class NodeGuard:
@@ -82,7 +82,7 @@ class NodeGuard:
         )
         return f"refused at node {self.node_id or '?'}: {decision.reason}"
 
-    def _learn_revocation(self, call: Call, decision: Decision) -> None:
+    def _learn_revocation(self, call: Call, decision: PolicyDecision) -> None:
         """A RevokeTrustedKey this node may verify itself (signed by a manage_keys role it
         trusts) revokes the key at the node as well, so the node refuses that key's next
         command before it travels on; the request is forwarded to its destination anyway."""
