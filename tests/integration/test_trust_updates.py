@@ -98,10 +98,17 @@ class Net:
     def limit(self, limit_w: float) -> Any:
         return self.grid.call("CS-1", "SetChargingProfile", external_limit_profile(limit_w))
 
-    async def revoke_grid(self) -> dict[str, Any]:
+    async def revoke_grid(self, form: str = "ours") -> dict[str, Any]:
+        request = {"keyId": self.pki.grid.key_id, "reason": "key compromised"}
+        if form == "jws":  # OCPP 2.1 RevokeTrustedKey-Signed; the station answers signed too
+            jws = sign_jws(request, action="RevokeTrustedKey", message_type_id=2,
+                           key=self.pki.admin, now=datetime.now(UTC))
+            reply = await self.app.call("CS-1", "RevokeTrustedKey-Signed", jws)
+            decoded: dict[str, Any] = json.loads(
+                base64.urlsafe_b64decode(reply["payload"] + "=="))
+            return decoded
         signed = CommandSigner(self.pki.admin, name="cpo-admin").sign(
-            "RevokeTrustedKey", {"keyId": self.pki.grid.key_id, "reason": "key compromised"},
-            version="2.1", now=datetime.now(UTC))
+            "RevokeTrustedKey", request, version="2.1", now=datetime.now(UTC))
         return await self.app.call("CS-1", "RevokeTrustedKey", signed)
 
 
@@ -162,11 +169,12 @@ async def test_revoked_remotely_the_next_command_is_refused_at_the_station(net: 
     assert "revoked" in error.description and "refused at node" not in error.description
 
 
-async def test_a_guarding_node_learns_the_revocation_on_its_way(net: Net) -> None:
+@pytest.mark.parametrize("form", ["ours", "jws"])
+async def test_a_guarding_node_learns_the_revocation_on_its_way(net: Net, form: str) -> None:
     guard = signature_guard(net.pki.verifier(), node_id="NODE-A")
     net.node.router.guards.append(guard)
     assert (await net.limit(6000))["status"] == "Accepted"
-    assert (await net.revoke_grid())["status"] == "Accepted"
+    assert (await net.revoke_grid(form))["status"] == "Accepted"
     error = await refused(net.limit(7000))
     assert error.description.startswith("refused at node NODE-A:")
     assert "revoked" in error.description

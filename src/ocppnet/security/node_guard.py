@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.endpoint import Clock, verdict_summary, wall_clock
+from ocppnet.security.jws import unsigned_action
 from ocppnet.security.policy import PolicyDecision
 
 __all__ = ["NodeGuard", "signature_guard"]
@@ -66,7 +67,7 @@ class NodeGuard:
             except Exception:
                 log.exception("event=verdict_hook_failed node=%s", self.node_id)
         if decision.accepted:
-            if call.action == "RevokeTrustedKey":  # a revocation on its way: apply it here too
+            if unsigned_action(call.action) == "RevokeTrustedKey":  # on its way: apply it here
                 self._learn_revocation(call, decision)
             if decision.logged_failure:
                 log.warning(
@@ -86,10 +87,11 @@ class NodeGuard:
         """A RevokeTrustedKey this node may verify itself (signed by a manage_keys role it
         trusts) revokes the key at the node as well, so the node refuses that key's next
         command before it travels on; the request is forwarded to its destination anyway."""
-        response = self.security.handle_management(call.action, call.payload, decision,
+        payload = decision.payload if decision.payload is not None else call.payload  # JWS
+        response = self.security.handle_management("RevokeTrustedKey", payload, decision,
                                                    now=self.clock())
         log.info("event=revocation_learned node=%s key_id=%s status=%s", self.node_id,
-                 call.payload.get("keyId"), response.get("status"))
+                 payload.get("keyId"), response.get("status"))
 
 
 def signature_guard(
