@@ -16,7 +16,12 @@ from ocppnet.errors import CallErrorReceived
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Frame, JsonObject
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import secure_handlers, security_decision, signed_call
+from ocppnet.security.endpoint import (
+    record_verdicts,
+    secure_handlers,
+    security_decision,
+    signed_call,
+)
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicySet
 from ocppnet.security.trust import TrustStore
@@ -143,3 +148,35 @@ async def test_signed_call_in_send_mode_goes_out_as_jws(
     assert answer == {"status": "Accepted"} and seen == [("Reset", {"type": "Immediate"})]
     wire_reply = back.seen[-1]
     assert json.loads(unb64u(wire_reply.payload["protected"]))["OCPPAction"] == "Reset"
+
+
+async def test_refused_jws_requests_reach_the_message_log(
+    csms_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """record_verdicts logs a signed request the policy refused, in the JWS form too."""
+    rows: list[tuple[str, str | None, str | None]] = []
+
+    class Log:
+        def record_message(self, station_id: str, direction: Any, message_type: int,
+                           message_id: str, action: str | None, payload: Any, path: Any = (),
+                           *, signature: str | None = None) -> None:
+            rows.append((station_id, action, signature))
+
+    trust = TrustStore()
+    kid = trust.add(csms_key.public_key()).key_id
+    ctx = SecurityContext(trust=trust, policies=POLICY)
+    handlers = Handlers()
+
+    @handlers.on("Reset")
+    async def reset(call: CallContext, payload: JsonObject) -> JsonObject:
+        return {"status": "Accepted"}
+
+    csms, _ = pair(secure_handlers(handlers, ctx, on_verdict=record_verdicts(
+        Log(), refused_only=True)))
+    bad = _tampered(hand_jws({"type": "OnIdle"}, header("ES256", kid=kid), csms_key),
+                    type="Immediate")
+    with pytest.raises(CallErrorReceived):
+        await csms.call("Reset-Signed", bad)
+    [(station_id, action, verdict)] = rows
+    assert (station_id, action) == ("CSMS", "Reset-Signed")
+    assert verdict is not None and verdict.startswith("invalid (reject:")

@@ -315,7 +315,7 @@ def record_verdicts(
     verdict itself)."""
 
     def hook(ctx: CallContext, payload: JsonObject, decision: PolicyDecision) -> None:
-        if signed_only and "signatures" not in payload:
+        if signed_only and "signatures" not in payload and not is_signed(ctx.action):
             return
         if refused_only and decision.accepted:
             return
