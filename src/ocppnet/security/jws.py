@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
+    Prehashed,
     decode_dss_signature,
     encode_dss_signature,
 )
@@ -66,6 +67,7 @@ MESSAGE_TYPE_IDS: Final[dict[str, frozenset[int]]] = {
 _MEMBERS: Final = frozenset({"protected", "payload", "signature", "header"})
 #: "crit" names we process: none, so any "crit" is refused (RFC 7515 4.1.11)
 _UNDERSTOOD: Final[frozenset[str]] = frozenset()
+_ES256_PREHASHED: Final = ec.ECDSA(Prehashed(hashes.SHA256()))
 _RSA_HASH: Final[dict[str, type[hashes.SHA256] | type[hashes.SHA384]]] = {
     "RS256": hashes.SHA256, "RS384": hashes.SHA384,
 }
@@ -271,18 +273,19 @@ def _verdict(
     if iat is not None and (type(iat) not in (int, float)):
         return verdict(VerdictStatus.MALFORMED, "malformed: 'iat' is not a number")
     signed_ts = float(iat) if iat is not None else now.timestamp()
-    distrust = found.distrust_reason(datetime.fromtimestamp(signed_ts, UTC))
-    if distrust:
-        return verdict(VerdictStatus.UNTRUSTED_KEY, distrust)
+    if found.revoked or found.not_before is not None or found.not_after is not None:
+        distrust = found.distrust_reason(datetime.fromtimestamp(signed_ts, UTC))
+        if distrust:
+            return verdict(VerdictStatus.UNTRUSTED_KEY, distrust)
     window = replay.window if replay is not None else DEFAULT_WINDOW
     outside = window_problem(signed_ts, now.timestamp(), window)
     if outside:
         return verdict(VerdictStatus(outside[0]), outside[1])
-    problem = _check_signature(found.public_key, alg, opened)
+    digest = hashlib.sha256(opened.signing_input).digest()  # ES256's hash and the replay key
+    problem = _check_signature(found.public_key, alg, opened, digest)
     if problem is not None:
         return verdict(*problem)
     if replay is not None:
-        digest = hashlib.sha256(opened.signing_input).digest()
         again = replay.remember(found.key_id, digest, signed_ts, now.timestamp())
         if again:
             return verdict(VerdictStatus.REPLAYED, again)
@@ -290,7 +293,7 @@ def _verdict(
 
 
 def _check_signature(
-    key: PublicKey, alg: str, opened: OpenedJws
+    key: PublicKey, alg: str, opened: OpenedJws, sha256: bytes
 ) -> tuple[VerdictStatus, str] | None:
     mismatch = (VerdictStatus.UNKNOWN_ALGORITHM, f"JWS alg {alg} does not match the key")
     try:
@@ -301,7 +304,7 @@ def _check_signature(
                 return VerdictStatus.INVALID, "invalid signature: ES256 value is not 64 bytes"
             r = int.from_bytes(opened.signature[:32], "big")
             s = int.from_bytes(opened.signature[32:], "big")
-            key.verify(encode_dss_signature(r, s), opened.signing_input, ec.ECDSA(hashes.SHA256()))
+            key.verify(encode_dss_signature(r, s), sha256, _ES256_PREHASHED)
         else:
             if not isinstance(key, rsa.RSAPublicKey):
                 return mismatch
