@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ocppnet.config import RelPath, Section
+from ocppnet.config import RelPath, Section, parse_section, read_toml
 from ocppnet.errors import ConfigError
 from ocppnet.security.config import parse_text
 from ocppnet.security.context import SecurityContext
@@ -206,8 +206,6 @@ def load_security(path: str | Path) -> SecurityContext | None:
     check`` call, so the check validates exactly what the processes load. ConfigError (one
     line, naming file, key and the file it points to) on any problem.
     """
-    from ocppnet.config import parse_section, read_toml
-
     document = read_toml(path)
     table = document.get("security")
     if table is None:
