@@ -74,7 +74,7 @@ class _Certified:
 class TrustStore:
     """Known public keys by key id (mutable, pure: no files; the key store loads it)."""
 
-    __slots__ = ("_by_thumb", "_certified", "_generation", "_keys", "_revoked", "ca")
+    __slots__ = ("_by_leaf", "_by_thumb", "_certified", "_generation", "_keys", "_revoked", "ca")
 
     def __init__(self, keys: Iterable[TrustedKey] = (), *, ca: ChainVerifier | None = None) -> None:
         self._keys: dict[str, TrustedKey] = {k.key_id: k for k in keys}
@@ -82,6 +82,7 @@ class TrustStore:
             k.thumbprint: k for k in self._keys.values() if k.thumbprint
         }
         self._certified: dict[str, _Certified] = {}  # key id -> chain-verified key
+        self._by_leaf: dict[str, _Certified] = {}  # x5c[0] as received -> the same
         self._revoked: set[str] = set()
         self._generation = 0
         self.ca = ca if ca is not None else ChainVerifier()
@@ -187,8 +188,8 @@ class TrustStore:
 
     def _from_chain(self, x5c: object, now: datetime) -> TrustedKey | Refusal:
         leaf_text = x5c[0] if isinstance(x5c, list) and x5c else None
-        cached = self._by_thumb.get(f"x5c:{leaf_text}") if isinstance(leaf_text, str) else None
-        if isinstance(cached, _Certified):
+        cached = self._by_leaf.get(leaf_text) if isinstance(leaf_text, str) else None
+        if cached is not None:
             return self._recheck(cached, now)
         try:
             chain = decode_chain(x5c)
@@ -219,7 +220,7 @@ class TrustStore:
         self._certified[got.key_id] = known
         self._by_thumb[got.thumbprint] = known
         if leaf_text is not None:
-            self._by_thumb[f"x5c:{leaf_text}"] = known
+            self._by_leaf[leaf_text] = known
         return entry
 
     def __contains__(self, kid: object) -> bool:
