@@ -203,7 +203,10 @@ class TrustStore:
             entry.not_before is None or entry.not_before <= now
         ) and (entry.not_after is None or now <= entry.not_after):
             return entry
-        return self._verify(known.chain, now, None)
+        found = self._verify(known.chain, now, None)
+        if isinstance(found, TrustedKey):  # every map holding ``known`` sees it fresh again
+            known.entry, known.generation = found, self._generation
+        return found
 
     def _verify(
         self, chain: list[x509.Certificate], now: datetime, leaf_text: str | None
