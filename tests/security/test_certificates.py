@@ -201,3 +201,23 @@ def test_roles_may_name_certificate_subjects(pki: Pki) -> None:
     stranger = pki.certified("someone-else")
     refused = ctx.check_incoming("Reset", "request", signed(stranger), version="2.0.1", now=NOW)
     assert not refused.accepted
+
+
+def test_a_chain_is_verified_once_and_again_only_after_a_change(pki: Pki) -> None:
+    class Counting(ChainVerifier):
+        __slots__ = ("calls",)
+
+        def verify(self, chain: Any, *, now: Any) -> Any:
+            self.calls += 1
+            return super().verify(chain, now=now)
+
+    ca = Counting([pki.ca])
+    ca.calls = 0
+    trust = TrustStore(ca=ca)
+    for _ in range(3):
+        assert check(trust, signed(pki.grid)).valid
+    assert ca.calls == 1
+    trust.revoke(KeyPair.generate("ed25519").key_id)  # any change: cached chains re-checked
+    for _ in range(3):
+        assert check(trust, signed(pki.grid)).valid
+    assert ca.calls == 2
