@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from ocppnet.security.certificates import encode_chain, issue_signer, new_ca
+from ocppnet.security.certificates import build_crl, encode_chain, issue_signer, new_ca
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair, public_pem
 from ocppnet.security.policy import PolicySet
@@ -125,3 +125,30 @@ def test_a_ca_installed_remotely_then_a_certified_key_revoked_before_it_is_seen(
     [refused] = verify(again, action="Reset", kind="request", version="2.0.1",
                        trusted=ctx.trust, now=NOW)
     assert refused.status is VerdictStatus.UNTRUSTED_KEY and "revoked" in refused.reason
+
+
+def test_a_crl_sent_with_add_trusted_key_revokes_what_it_lists() -> None:
+    ctx = station()
+    ca_key = KeyPair.generate("secp256r1")
+    ca = new_ca(ca_key.private_key, name="DSO CA", now=NOW)
+    ctx.trust.add_anchor(ca)
+    holder = KeyPair.generate("secp256r1")
+    cert = issue_signer(ca_key.private_key, ca, holder.public_key, name="dso-3", now=NOW)
+    certified = KeyPair.of(holder.private_key, tuple(encode_chain([cert])))
+
+    def verdict() -> Any:
+        payload = sign({"type": "Immediate"}, action="Reset", kind="request",
+                       version="2.0.1", key=certified, now=NOW)
+        return verify(payload, action="Reset", kind="request", version="2.0.1",
+                      trusted=ctx.trust, now=NOW)[0]
+
+    assert verdict().valid
+    crl = build_crl(ca_key.private_key, ca, [(cert.serial_number, NOW)], now=NOW)
+    pem = crl.public_bytes(serialization.Encoding.PEM).decode()
+    assert manage(ctx, "AddTrustedKey", {"crl": pem}, ADMIN) == {"status": "Accepted"}
+    assert "is revoked" in verdict().reason
+    forged = build_crl(KeyPair.generate("secp256r1").private_key, ca, [], now=NOW)
+    answer = manage(ctx, "AddTrustedKey", {
+        "crl": forged.public_bytes(serialization.Encoding.PEM).decode()}, ADMIN)
+    assert answer["statusInfo"]["reasonCode"] == "InvalidKey"
+    assert "bad signature" in answer["statusInfo"]["additionalInfo"]

@@ -4,11 +4,12 @@ Accepted only with a *valid* signature by a key whose role holds ``manage_keys``
 change the verifier's :class:`TrustStore` (mutable) and return the new RoleSet and the
 response; ``now`` is passed in.
 
-* ``AddTrustedKey {publicKey | certificate, name?, notBefore?, notAfter?, replaces?,
+* ``AddTrustedKey {publicKey | certificate | crl, name?, notBefore?, notAfter?, replaces?,
   overlapSeconds?}``: trust a PEM public key, a signer certificate (pinned) or an owner CA
-  certificate (an anchor). ``replaces`` rotates a key without downtime: the new key joins
-  every role of the old one, and the old key stays valid for ``overlapSeconds`` more
-  (default 0: it ends now), so messages signed with either are accepted during the overlap.
+  certificate (an anchor), or install a newer CRL of a trusted CA (checked against it).
+  ``replaces`` rotates a key without downtime: the new key joins every role of the old one,
+  and the old key stays valid for ``overlapSeconds`` more (default 0: it ends now), so
+  messages signed with either are accepted during the overlap.
 * ``RevokeTrustedKey {keyId, effectiveAt?, reason?}``: refuse the key's signatures from now
   on (or from ``effectiveAt``, for a planned rotation). Works for certified keys too, seen
   or not yet seen: revocation is by key id.
@@ -22,7 +23,7 @@ from typing import Any
 
 from cryptography import x509
 
-from ocppnet.security.certificates import CertificateError, load_certificates
+from ocppnet.security.certificates import CertificateError, load_certificates, load_crl
 from ocppnet.security.keys import KeyMaterialError, load_public_pem
 from ocppnet.security.management import Change, refusal, response
 from ocppnet.security.roles import Role, RoleSet
@@ -63,6 +64,9 @@ def add_trusted_key(
         return Change(False, roles, response(False, "UnknownKey", f"no trusted key {old!r}"))
     name = payload.get("name") if isinstance(payload.get("name"), str) else None
     try:
+        if isinstance(payload.get("crl"), str):  # a fresh CRL of a CA already trusted
+            trust.add_crl(load_crl(payload["crl"].encode()))
+            return Change(True, roles, response(True))
         if isinstance(payload.get("publicKey"), str):
             entry = trust.add(load_public_pem(payload["publicKey"].encode()), name=name,
                               not_before=not_before, not_after=not_after)
