@@ -221,3 +221,19 @@ def test_a_chain_is_verified_once_and_again_only_after_a_change(pki: Pki) -> Non
     for _ in range(3):
         assert check(trust, signed(pki.grid)).valid
     assert ca.calls == 2
+
+
+def test_an_unprotected_chain_must_be_bound_by_the_protected_thumbprint(pki: Pki) -> None:
+    trust = pki.station_trust()
+    jws = sign_jws(RESET, action="Reset", message_type_id=2, key=pki.grid, now=NOW)
+    assert "x5c" in jws["header"]  # the chain rides in the unprotected header member
+    other = pki.certified("someone-else")
+    swapped = {**jws, "header": {"x5c": list(other.chain)}}
+    swap = verify_jws(swapped, action="Reset", kind="request", trusted=trust, now=NOW).verdict
+    assert swap.status is VerdictStatus.MALFORMED and "not the x5c leaf" in swap.reason
+    unbound = sign_jws(RESET, action="Reset", message_type_id=2,
+                       key=KeyPair.of(pki.grid.private_key), now=NOW)  # kid, no x5t#S256
+    unbound["header"] = {"x5c": list(pki.grid.chain)}
+    verdict = verify_jws(unbound, action="Reset", kind="request", trusted=trust,
+                         now=NOW).verdict
+    assert verdict.status is VerdictStatus.MALFORMED and "unprotected x5c" in verdict.reason

@@ -7,8 +7,9 @@ action without suffix) and ``OCPPMessageTypedId`` (2 CALL, 3 CALLRESULT, 6 SEND;
 specification's spelling). Algorithms: ES256, RS256, RS384 (Part 4 section 7.3).
 
 Which key signed: ``x5t#S256`` (SHA-256 thumbprint of the signer's certificate, section 7.4),
-or ``x5c`` (the chain itself, RFC 7515 4.1.6) for a key certified by an owner CA, or ``kid``
-(our key id, for a pinned key without certificate). The verifier looks each up in its own
+with ``x5c`` (the chain itself, RFC 7515 4.1.6; protected, or in the unprotected ``header``
+member bound by the protected thumbprint) for a key certified by an owner CA, or ``kid`` (our
+key id, for a pinned key without certificate). The verifier looks each up in its own
 trust store only. The specification has no timestamp: we add ``iat`` (seconds since the epoch)
 when we sign and check it against the replay window when present; without it a replay can
 only be caught while the signature is remembered (one window from its first arrival).
@@ -120,6 +121,17 @@ def _thumbprint_of_leaf(chain: tuple[str, ...]) -> str:
     return _b64url(hashlib.sha256(base64.b64decode(chain[0])).digest())
 
 
+def _leaf_thumbprint(x5c: object) -> str | None:
+    """``x5t#S256`` of an ``x5c``'s first certificate, None when it is not readable."""
+    if not isinstance(x5c, list) or not x5c or not isinstance(x5c[0], str):
+        return None
+    try:
+        der = base64.b64decode(x5c[0], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _b64url(hashlib.sha256(der).digest())
+
+
 def sign_jws(
     payload: Mapping[str, Any],
     *,
@@ -129,20 +141,23 @@ def sign_jws(
     now: datetime | None = None,
     include_chain: bool = True,
     rsa_alg: str = "RS256",
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """The flattened JWS of ``payload`` for ``action`` (without suffix).
 
-    The header names the key by ``x5t#S256`` (and carries ``x5c`` if ``include_chain``) when
-    the key has a certificate, by ``kid`` otherwise; ``iat`` is set when ``now`` is given.
+    The protected header names the key by ``x5t#S256`` when the key has a certificate (the
+    chain itself, if ``include_chain``, goes in the unprotected ``header`` member as ``x5c``:
+    it is bound by the protected thumbprint and keeps the protected header small, as strict
+    JOSE libraries limit it), by ``kid`` otherwise; ``iat`` is set when ``now`` is given.
     """
     alg = jws_algorithm(key, rsa_alg)
     header: dict[str, Any] = {
         "alg": alg, "OCPPAction": action, "OCPPMessageTypedId": message_type_id,
     }
+    unprotected: dict[str, Any] = {}
     if key.chain:
         header["x5t#S256"] = _thumbprint_of_leaf(key.chain)
         if include_chain:
-            header["x5c"] = list(key.chain)
+            unprotected["x5c"] = list(key.chain)
     else:
         header["kid"] = key.key_id
     if now is not None:
@@ -158,15 +173,19 @@ def sign_jws(
         raw = private.sign(signing_input, padding.PKCS1v15(), _RSA_HASH[alg]())
     else:  # jws_algorithm refused it already
         raise KeyMaterialError(f"a {key.algorithm} key cannot sign OCPP 2.1 messages")
-    return {"protected": protected, "payload": body, "signature": _b64url(raw)}
+    out: dict[str, Any] = {"protected": protected, "payload": body, "signature": _b64url(raw)}
+    if unprotected:
+        out["header"] = unprotected
+    return out
 
 
 @dataclass(frozen=True, slots=True)
 class OpenedJws:
-    header: dict[str, Any]
+    header: dict[str, Any]  # the protected header
     payload: dict[str, Any]
     signing_input: bytes
     signature: bytes
+    unprotected: dict[str, Any]  # the ``header`` member (not signed: only x5c is read)
 
 
 def open_jws(obj: Any) -> OpenedJws:
@@ -195,7 +214,7 @@ def open_jws(obj: Any) -> OpenedJws:
         raise JwsError("JWS payload is not a JSON object")
     signature = _unb64url(obj["signature"], "signature")
     signing_input = f"{obj['protected']}.{obj['payload']}".encode("ascii")
-    return OpenedJws(header, payload, signing_input, signature)
+    return OpenedJws(header, payload, signing_input, signature, dict(obj.get("header") or {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +282,15 @@ def _verdict(
     x5t = header.get("x5t#S256")
     if x5t is not None and not isinstance(x5t, str):
         return verdict(VerdictStatus.MALFORMED, "malformed: x5t#S256 is not a string")
-    found = trusted.resolve(kid, now=now, x5c=header.get("x5c"), x5t=x5t)
+    x5c = header.get("x5c")
+    if x5c is None and "x5c" in opened.unprotected:
+        if x5t is None:  # an unprotected chain must be bound by the protected thumbprint
+            return verdict(VerdictStatus.MALFORMED,
+                           "malformed: unprotected x5c without a protected x5t#S256")
+        x5c = opened.unprotected["x5c"]
+    if x5c is not None and x5t is not None and _leaf_thumbprint(x5c) != x5t:
+        return verdict(VerdictStatus.MALFORMED, "malformed: x5t#S256 is not the x5c leaf")
+    found = trusted.resolve(kid, now=now, x5c=x5c, x5t=x5t)
     if isinstance(found, Refusal):
         return verdict(VerdictStatus.UNKNOWN_KEY if found.unknown else VerdictStatus.UNTRUSTED_KEY,
                        found.reason)
