@@ -30,6 +30,9 @@ from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.endpoint import record_verdicts, secure_handlers
+from ocppnet.security.settings import load_security
 from ocppnet.transport.csms_server import CsmsServer
 from ocppnet.web.api import HttpServer, serve_http
 from ocppnet.web.dashboard import Dashboard, NodeSource
@@ -93,13 +96,14 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     api = load_csms_file(args.config).api if args.config else ApiSection()
     metering = load_csms_file(args.config).metering if args.config else None
+    security = load_security(args.config) if args.config else None  # [security], at start
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
     if http is not None:
         check_bind(args.http_host, token_table(api, source=args.config),
                    what="the dashboard and operator API")
     try:
-        return run_async(_serve(config, http, nodes, api, metering))
+        return run_async(_serve(config, http, nodes, api, metering, security))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -146,6 +150,7 @@ def ws_url(config: CsmsConfig, port: int) -> str:
 async def _serve(
     config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
     api: ApiSection | None = None, metering: MeteringSection | None = None,
+    security: SecurityContext | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -153,6 +158,9 @@ async def _serve(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     app = CsmsApp(config, metering=metering)
+    if security is not None:  # verify what stations send; verdicts go to the message log
+        app.handlers = secure_handlers(app.handlers, security,
+                                       on_verdict=record_verdicts(app, refused_only=True))
     async with contextlib.AsyncExitStack() as stack:
         await app.start()
         stack.push_async_callback(app.stop)

@@ -108,7 +108,8 @@ def load_config(path: str | Path) -> CsmsConfig:
 
 def parse_config(document: dict[str, Any], *, source: str, base: Path) -> CsmsConfig:
     """Build a CsmsConfig from a parsed TOML document (its ``[csms]`` table)."""
-    unknown_top = sorted(set(document) - {"csms"})
+    unknown_top = sorted(set(document) - {"csms", "security"})
     if unknown_top:
-        raise ConfigError(f"{source}: {unknown_top[0]}: unknown table (expected [csms])")
+        raise ConfigError(f"{source}: {unknown_top[0]}: unknown table "
+                          "(expected [csms], [security])")
     return parse_section(CsmsConfig, document.get("csms"), source=source, where="csms", base=base)

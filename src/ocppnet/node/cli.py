@@ -16,6 +16,8 @@ from ocppnet.cli.main import run_async
 from ocppnet.config import load_section
 from ocppnet.node.config import load_config
 from ocppnet.node.service import Node
+from ocppnet.security.node_guard import signature_guard
+from ocppnet.security.settings import load_security
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +36,11 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     api = load_section(args.config, "api", ApiSection, required=False)
-    return run_async(_serve(Node(config, api=api)))
+    node = Node(config, api=api)
+    security = load_security(args.config)  # [security]: the node's guard on what it forwards
+    if security is not None:
+        node.router.guards.append(signature_guard(security, node_id=config.id))
+    return run_async(_serve(node))
 
 
 async def _serve(node: Node) -> int:

@@ -31,7 +31,7 @@ from ocppnet.participant.config import ParticipantSection
 from ocppnet.routing import CSMS, DEFAULT_ROUTE
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import Clock, secure_handlers, wall_clock
+from ocppnet.security.endpoint import Clock, secure_handlers, signed_call, wall_clock
 from ocppnet.security.signer import CommandSigner
 from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.connection import Connection
@@ -173,7 +173,11 @@ class Participant:
 
         Raises CallErrorReceived (e.g. SecurityError from the station or a node on the way),
         UnknownClient, CallTimeout, ConnectionClosed, and SecurityError when the response
-        does not satisfy this participant's incoming policy."""
+        does not satisfy this participant's incoming policy. With ``[security] jws = "send"``
+        on OCPP 2.1 the request goes out as ``<action>-Signed`` (security/jws.py)."""
+        if self.security is not None and self.security.wants_jws(self.version):
+            return await signed_call(self.connection(dest), self.security, action, payload,
+                                     clock=self.clock, timeout=timeout)
         return await self.call_signed(dest, action, self.sign(action, payload), timeout=timeout)
 
     async def call_signed(

@@ -1,7 +1,10 @@
 """End-to-end signatures (docs/signatures.md): keys, RFC 8785, sign/verify, policies, roles.
 
-Pure except ``keystore``. Most callers need only :class:`SecurityContext` and the value types
-it returns; the submodules hold one concept each. The integration modules attach the core to
+Pure except the file side (``keystore``, ``ca_store``, ``trust_files``, ``settings``). Most
+callers need only :class:`SecurityContext` and the value types it returns; the submodules hold
+one concept each: ``jws`` (OCPP 2.1 signed messages), ``certificates`` (owner CA, signer
+certificates, CRLs), ``key_management`` (AddTrustedKey/RevokeTrustedKey), ``file_signatures``
+(signed firmware). The integration modules attach the core to
 the network and are not imported here: ``endpoint`` (Handlers wrapper, signed calls),
 ``node_guard`` (router guard) and ``signer`` (pure); a signing overlay node is a
 :class:`ocppnet.participant.Participant`.

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ocppnet.errors import ConfigError
 from ocppnet.rpc.versions import VERSIONS
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.settings import load_security
 from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.model import StationConfig
 from ocppnet.station.profile_store import Electrical
@@ -63,6 +66,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
     p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.add_argument("--security", metavar="TOML", help="a TOML file whose [security] table the "
+                   "stations enforce on what they receive and sign with (docs/signatures.md)")
     p.add_argument("--telemetry", metavar="QUANTITIES", default=None,
                    help="stream periodic events (2.1): 'all' or a list such as power,soc "
                         f"(of {','.join(QUANTITIES)})")
@@ -102,6 +107,16 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     except (OSError, ssl.SSLError) as exc:
         raise _BadInput(f"cannot load TLS files: {exc}") from None
     return context
+
+
+def _security(path: str | None) -> SecurityContext | None:
+    """``--security FILE``: its [security] table, built at start (ConfigError: one line)."""
+    if path is None:
+        return None
+    security = load_security(path)
+    if security is None:
+        raise _BadInput(f"{path}: no [security] table")
+    return security
 
 
 def _telemetry(args: argparse.Namespace) -> TelemetryPlan | None:
@@ -145,7 +160,8 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
             telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None,
             meter_keys=Path(args.meter_keys) if args.meter_keys else None,
             meter_signing=MeterSigning(public_key=args.public_key_with_signed_meter_value,
-                                       periodic_s=args.signed_meter_interval))
+                                       periodic_s=args.signed_meter_interval),
+            security=_security(args.security))
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 
@@ -156,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         config = build_config(args)
         if args.duration is not None and args.duration <= 0:
             raise _BadInput("--duration must be > 0")
-    except _BadInput as exc:
+    except (_BadInput, ConfigError) as exc:
         print(f"ocppnet station: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_run(config, args.duration))

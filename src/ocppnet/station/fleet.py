@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ocppnet.security.context import SecurityContext
 from ocppnet.security.keystore import KeyStore
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
@@ -65,6 +66,7 @@ class FleetConfig:
     seed: int = 0
     backoff: Backoff = DEFAULT_BACKOFF
     call_timeout: float = 30.0
+    security: SecurityContext | None = None  # [security]: verify commands, sign per policy
     telemetry: TelemetryPlan | None = None
     """Periodic event streams of every (2.1) station; see :mod:`ocppnet.station.telemetry`."""
     telemetry_keys: Path | None = None
@@ -134,7 +136,7 @@ class Fleet:
             station_id, c.url, version=c.version, config=c.station, scenario=c.scenario,
             clock=self.clock, password=c.password, ssl_context=c.ssl_context, stats=self.stats,
             backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout,
-            telemetry=self._telemetry(station_id), signing_meter=meter)
+            security=c.security, telemetry=self._telemetry(station_id), signing_meter=meter)
 
     def _telemetry(self, station_id: str) -> TelemetryPlan | None:
         plan, directory = self.config.telemetry, self.config.telemetry_keys

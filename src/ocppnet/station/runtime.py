@@ -22,7 +22,7 @@ from ocppnet.errors import CallTimeout, ConnectionClosed, OcppNetError
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.rpc.versions import check_version, subprotocol_for_version
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import secure_handlers, sign_request
+from ocppnet.security.endpoint import secure_handlers, sign_request, signed_call
 from ocppnet.station.clock import Clock, SimClock
 from ocppnet.station.dialect import Dialect
 from ocppnet.station.events import (
@@ -240,9 +240,12 @@ class SimulatedStation:
     async def _call(self, action: str, payload: JsonObject) -> JsonObject:
         """conn.call with bookkeeping; ConnectionClosed/CallTimeout mean "try again later"."""
         try:
-            if self.security is not None:
-                payload = sign_request(self.security, action, payload, version=self.version)
-            response = await self.connection.call(action, payload)
+            if self.security is not None and self.security.wants_jws(self.version):
+                response = await signed_call(self.connection, self.security, action, payload)
+            else:
+                if self.security is not None:
+                    payload = sign_request(self.security, action, payload, version=self.version)
+                response = await self.connection.call(action, payload)
         except ConnectionClosed:
             raise
         except CallTimeout:
