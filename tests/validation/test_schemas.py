@@ -18,6 +18,8 @@ EXTENSIONS = {
     "SendFile",
     "ListDirectory",
     "DeleteFile",
+    "GridHeartbeat",
+    "GridMeasurement",
 }
 
 
