@@ -12,7 +12,6 @@ import urllib.request
 from typing import Any
 
 from ocppnet.cli.main import run_async
-from ocppnet.node.config import load_config
 from ocppnet.node.service import Node
 
 
@@ -29,12 +28,24 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    return run_async(_serve(Node(config)))
+    from ocppnet.grid.node_site import load_node_file
+
+    config, grid, security = load_node_file(args.config)  # [node.grid] and [security]
+    return run_async(_serve(Node(config), grid, security))
 
 
-async def _serve(node: Node) -> int:
+async def _serve(node: Node, grid: Any = None, security: Any = None) -> int:
     await node.start()
+    site = None
+    if grid is not None:
+        from ocppnet.grid.node_site import NodeGridSite
+
+        try:
+            site = NodeGridSite(node, grid, security)
+            await site.start()
+        except BaseException:
+            await node.stop()
+            raise
     print(
         f"ocppnet node {node.config.id}: listening on ws://{node.config.host}:{node.port}/"
         + (f", HTTP {node.http.url}/api/node" if node.http else ""),
@@ -47,6 +58,8 @@ async def _serve(node: Node) -> int:
     try:
         await stop.wait()
     finally:
+        if site is not None:
+            await site.stop()
         await node.stop()
     return 0
 
