@@ -65,3 +65,12 @@ async def until(check: Callable[[], Any], limit: float = 20.0) -> Any:
         while not (result := check()):  # noqa: ASYNC110 (polls processes' state)
             await asyncio.sleep(0.05)
         return result
+
+
+def site_policy_for(grid_key_id: str) -> dict[str, Any]:
+    """:func:`site_policy` for a key known by its id only (a policy file on disk)."""
+    role = grid_role(KeyPair.generate("ed25519"))
+    role["keys"] = [grid_key_id]
+    policy = site_policy(KeyPair.generate("ed25519"))
+    policy["roles"] = [role]
+    return policy

@@ -111,17 +111,21 @@ class NodeGridSite:
             self._task = None
         await self.site.stop()
 
-    def _link_version(self) -> str:
+    def _link_version(self) -> str | None:
+        """The OCPP version of the overlay towards the operator (None: no upstream up)."""
         for upstream in self.node.upstreams.values():
             attached = self.node.router.links.get(upstream.link_id)
             if attached is not None:
                 return attached.version
-        return "2.0.1"
+        return None
 
-    async def measure_once(self) -> dict[str, Any]:
-        """Read the meter and send one signed GridMeasurement to the operator."""
+    async def measure_once(self) -> dict[str, Any] | None:
+        """Read the meter and send one signed GridMeasurement to the operator (None: no
+        upstream link is up, nothing sent)."""
         now = self.clock()
         version = self._link_version()
+        if version is None:
+            return None
         self.measurements_sent += 1
         payload = measurement_request(
             target=self.node.config.id, sequence=self.measurements_sent, now=now,
@@ -131,6 +135,7 @@ class NodeGridSite:
                                          now=datetime.now(UTC))
         conn = self.manager.endpoint.connection(self.section.operator, version,
                                                 (self.section.operator,))
+        conn.version = version  # the overlay's version (signatures are bound to it)
         if conn.version == "2.1":
             await conn.send("GridMeasurement", signed)
         else:
@@ -142,6 +147,8 @@ class NodeGridSite:
             await asyncio.sleep(self.section.measurement_interval_s)
             try:
                 payload = await self.measure_once()
+                if payload is None:
+                    continue
                 log.info("event=grid_measurement target=%s power_w=%.0f state=%s",
                          self.node.config.id, payload["powerW"], payload["state"])
             except OcppNetError as exc:

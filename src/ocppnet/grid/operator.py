@@ -130,6 +130,22 @@ class GridOperator:
                 await self._task
             self._task = None
 
+    async def restore(self) -> None:
+        """What each target should have in force, from the audit log: a restarted operator
+        keeps its curtailments (the heartbeats carry them again)."""
+        now = self.clock()
+        for state in self.targets.values():
+            for entry in await self.audit.recent(target=state.config.id, limit=500):
+                if entry.action == "ClearChargingProfile" and entry.outcome != "Rejected":
+                    break
+                if entry.action == "SetChargingProfile" and entry.outcome != "Rejected" \
+                        and entry.limit_w is not None and entry.duration_s is not None:
+                    if entry.at + entry.duration_s > now:
+                        state.limit_w, state.until = entry.limit_w, entry.at + entry.duration_s
+                        log.info("event=grid_restored target=%s limit_w=%.0f until=%s",
+                                 state.config.id, entry.limit_w, iso(state.until))
+                    break
+
     def next_sequence(self) -> int:
         """Grows with every message, across restarts too (milliseconds of the wall clock)."""
         self._sequence = max(self._sequence + 1, int(self.clock() * 1000))

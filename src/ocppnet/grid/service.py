@@ -52,6 +52,7 @@ class GridService:
         await audit.open()
         try:
             participant, operator = self.build(audit)
+            await operator.restore()
 
             async def heartbeats() -> None:
                 operator.start()
