@@ -31,7 +31,7 @@ from ocppnet.node.link_state import FrameEvent
 from ocppnet.node.overlay_csms import serve_overlay_csms
 from ocppnet.node.service import Node
 from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
-from ocppnet.rpc.frames import CallResult
+from ocppnet.rpc.frames import Call, CallResult
 from ocppnet.security.keys import KeyPair, public_pem
 from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
@@ -57,6 +57,7 @@ def site_section(name: str, **extra: Any) -> GridSiteSection:
 class Topology:
     def __init__(self) -> None:
         self.tamper = False
+        self.block = False
         self.station: SimulatedStation | None = None
         self.operator: GridOperator | None = None
         self.node_b: Node | None = None
@@ -69,6 +70,13 @@ class Topology:
             if isinstance(receipt, dict):
                 receipt["state"] = "unlimited"
                 receipt.pop("limitW", None)
+
+
+    def block_commands(self, call: Call, version: str) -> str | None:
+        """NODE-A gone bad, differently: it refuses to pass the operator's curtailments."""
+        if self.block and call.action == "SetChargingProfile":
+            return "NODE-A does not forward limits"
+        return None
 
 
 @pytest.fixture
@@ -105,6 +113,7 @@ async def net(keys: dict[str, KeyPair], tmp_path: Path) -> AsyncIterator[Topolog
         await node_a.start()
         stack.push_async_callback(stop_node, node_a)
         node_a.router.observers.append(topo.tamper_answers)
+        node_a.router.guards.append(topo.block_commands)
         node_b = Node(parse_config({"node": {"id": "NODE-B", "announce_interval": 1.0,
                                              "upstreams": [
             {"id": "NODE-A", "url": f"ws://127.0.0.1:{node_a.port}/ocpp", "mode": "overlay"}],
@@ -200,3 +209,16 @@ async def test_a_node_limit_caps_the_load_manager_and_a_tampered_receipt_is_caug
     [entry] = await operator.audit.recent(limit=1)
     assert (entry.action, entry.proven) == ("GridHeartbeat", False)
     assert node_b.load_manager.grid_limit_w == 9_000  # the site is not fooled either
+
+
+async def test_a_blocked_curtailment_is_repaired_by_the_next_heartbeat(net: Topology) -> None:
+    operator, node_b = net.operator, net.node_b
+    assert operator is not None and node_b is not None and node_b.load_manager is not None
+    net.block = True
+    entry = await operator.curtail("NODE-B", 9_000, 600)
+    assert entry.outcome == "SecurityError" and not entry.proven
+    assert node_b.load_manager.grid_limit_w is None  # the command did not arrive
+    beat = await operator.heartbeat(operator.targets["NODE-B"])
+    assert beat is not None and (beat.proven, beat.state, beat.in_force_w) == (
+        True, "limited", 9_000.0)  # the heartbeat carried the wanted limit
+    assert node_b.load_manager.grid_limit_w == 9_000
