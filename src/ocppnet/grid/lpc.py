@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ocppnet.errors import GenericError
+from ocppnet.errors import GridRefused
 from ocppnet.grid.minimum import DEVICE_MINIMUM_W
 
 __all__ = [
@@ -48,12 +48,8 @@ class LpcState(StrEnum):
     UNLIMITED_AUTONOMOUS = "unlimited-autonomous"
 
 
-class LpcError(GenericError):
-    """An event the machine refuses; ``reason_code`` fits OCPP statusInfo (<= 20 chars)."""
-
-    def __init__(self, reason_code: str, description: str) -> None:
-        super().__init__(description)
-        self.reason_code = reason_code
+LpcError = GridRefused
+"""An event the machine refuses; ``reason_code`` fits OCPP statusInfo (<= 20 chars)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ocppnet.errors import OcppNetError
+from ocppnet.errors import GridRefused, OcppNetError
 from ocppnet.grid.audit import AuditEntry, AuditLog
 from ocppnet.grid.config import GridSection, TargetSection
 from ocppnet.grid.messages import (
@@ -44,10 +44,8 @@ __all__ = ["CommandRefused", "GridOperator", "TargetState"]
 log = logging.getLogger("ocppnet.grid.operator")
 
 
-class CommandRefused(OcppNetError):
-    """A curtailment the operator itself must not send (unknown target, below minimum...)."""
-
-    code = "PropertyConstraintViolation"
+CommandRefused = GridRefused
+"""A command the operator itself must not send (unknown target, below minimum...)."""
 
 
 @dataclass(slots=True)
@@ -92,7 +90,8 @@ def _load_keys(target: TargetSection) -> TrustStore:
     try:
         trust.add(load_public_pem(Path(target.key).read_bytes()), name=target.id)
     except (OSError, KeyMaterialError) as exc:
-        raise CommandRefused(f"grid.targets: {target.id}: key {target.key}: {exc}") from None
+        raise CommandRefused("BadKey", f"grid.targets: {target.id}: key {target.key}: "
+                                       f"{exc}") from None
     return trust
 
 
@@ -155,7 +154,8 @@ class GridOperator:
         state = self.targets.get(target_id)
         if state is None:
             known = ", ".join(self.targets) or "none"
-            raise CommandRefused(f"unknown target {target_id!r} (configured: {known})")
+            raise CommandRefused("UnknownTarget",
+                                 f"unknown target {target_id!r} (configured: {known})")
         return state
 
     # --- commands -----------------------------------------------------------------------
@@ -167,10 +167,11 @@ class GridOperator:
         minimum = state.config.minimum_w
         if not limit_w >= minimum:
             raise CommandRefused(
-                f"limit {limit_w:.0f} W for {target_id} is below the guaranteed minimum "
-                f"{minimum:.0f} W for {state.config.devices} device(s) (§14a EnWG, BK6-22-300)")
+                "BelowMinimum", f"limit {limit_w:.0f} W for {target_id} is below the "
+                f"guaranteed minimum {minimum:.0f} W for {state.config.devices} device(s) "
+                "(§14a EnWG, BK6-22-300)")
         if not 0 < duration_s <= self.section.max_duration_s:
-            raise CommandRefused(f"duration {duration_s:g} s must be in (0, "
+            raise CommandRefused("InvalidDuration", f"duration {duration_s:g} s must be in (0, "
                                  f"{self.section.max_duration_s:g}]")
         now = self.clock()
         state.limit_w, state.until = float(limit_w), now + duration_s
