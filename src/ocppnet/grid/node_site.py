@@ -39,18 +39,13 @@ log = logging.getLogger("ocppnet.grid.node")
 def load_node_file(
     path: str | Path,
 ) -> tuple[NodeConfig, GridSiteSection | None, SecurityContext | None]:
-    """The node's configuration, its ``[node.grid]`` table and its ``[security]`` context.
-
-    ``[node.grid]`` is taken out before the node reader sees the file (until NodeConfig
-    declares it); errors name the file and the dotted key like every other table."""
+    """The node's configuration, its ``[node.grid]`` table and its ``[security]`` context
+    (errors name the file and the dotted key like every other table)."""
     source = str(path)
     document = read_toml(path)
     base = Path(path).parent
-    node = document.get("node")
-    grid_table = node.pop("grid", None) if isinstance(node, dict) else None
-    config = parse_config(document, source)
-    grid = None if grid_table is None else parse_section(
-        GridSiteSection, grid_table, source=source, where="node.grid", base=base)
+    config = parse_config(document, source, base)
+    grid = config.grid
     security = None
     if "security" in document:
         section = parse_section(SecuritySection, document["security"], source=source,

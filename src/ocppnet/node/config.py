@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ocppnet.config import Section, parse_section, read_toml
 from ocppnet.errors import ConfigError
+from ocppnet.grid.config import GridSiteSection
 from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
@@ -154,6 +155,8 @@ class NodeConfig(Section):
         default=None, description="`[node.load_management]`: share the grid connection among EVSEs")
     plausibility: PlausibilityConfig | None = Field(
         default=None, description="`[node.plausibility]`: check what stations report")
+    grid: GridSiteSection | None = Field(
+        default=None, description="`[node.grid]`: enforce a grid operator's limits here")
 
     @field_validator("id")
     @classmethod
