@@ -247,17 +247,18 @@ class GridOperator:
             until=None if receipt is None else receipt.until)
 
     async def _heartbeats(self) -> None:
+        """One loop per target: a target that does not answer delays no other's heartbeat."""
+        await asyncio.gather(*(self._beat(s) for s in self.targets.values()))
+
+    async def _beat(self, state: TargetState) -> None:
         period = self.section.heartbeat_period_s
         while True:
             started = self.clock()
-            await asyncio.gather(*(self._beat(s) for s in self.targets.values()))
+            try:
+                await self.heartbeat(state)
+            except Exception:
+                log.exception("event=grid_heartbeat_failed target=%s", state.config.id)
             await asyncio.sleep(max(0.0, period - (self.clock() - started)))
-
-    async def _beat(self, state: TargetState) -> None:
-        try:
-            await self.heartbeat(state)
-        except Exception:
-            log.exception("event=grid_heartbeat_failed target=%s", state.config.id)
 
     # --- measurements -------------------------------------------------------------------
 
