@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from ocppnet.security.keystore import KeyStore
-from tests.grid.net import operator_policy, site_policy_for, until
+from tests.grid.net import operator_policy, site_policy, until
 
 HEARTBEAT_S = 0.5
 TIMEOUT_S = 1.5
@@ -110,7 +110,7 @@ class Site:
         site_keys.import_public("grid-op", grid_keys.public_pem("grid-op"))
         grid_keys.import_public("node-b", site_keys.public_pem("node-b"))
         (directory / "grid-policy.json").write_text(json.dumps(operator_policy()))
-        (directory / "site-policy.json").write_text(json.dumps(site_policy_for(grid.key_id)))
+        (directory / "site-policy.json").write_text(json.dumps(site_policy(grid.key_id)))
         self.grid_url = ""
 
     def start(self, name: str, *args: str) -> Proc:
