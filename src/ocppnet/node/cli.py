@@ -11,7 +11,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from ocppnet.api import ApiSection
 from ocppnet.cli.main import run_async
+from ocppnet.config import load_section
 from ocppnet.node.service import Node
 
 
@@ -24,6 +26,7 @@ def register(subparsers: Any) -> None:
     routes = sub.add_parser("routes", help="print a running node's routing table and links")
     routes.add_argument("--url", required=True, help="the node's HTTP address (http_port)")
     routes.add_argument("--json", action="store_true", help="print the raw JSON")
+    routes.add_argument("--token", help="bearer token, when the node has [api] tokens")
     routes.set_defaults(func=_routes)
 
 
@@ -31,7 +34,8 @@ def _run(args: argparse.Namespace) -> int:
     from ocppnet.grid.node_site import load_node_file
 
     config, grid, security = load_node_file(args.config)  # [node.grid] and [security]
-    return run_async(_serve(Node(config), grid, security))
+    api = load_section(args.config, "api", ApiSection, required=False)
+    return run_async(_serve(Node(config, api=api), grid, security))
 
 
 async def _serve(node: Node, grid: Any = None, security: Any = None) -> int:
@@ -47,7 +51,8 @@ async def _serve(node: Node, grid: Any = None, security: Any = None) -> int:
             await node.stop()
             raise
     print(
-        f"ocppnet node {node.config.id}: listening on ws://{node.config.host}:{node.port}/"
+        f"ocppnet node {node.config.id}: listening on "
+        f"{'wss' if node.config.security_profile >= 2 else 'ws'}://{node.config.host}:{node.port}/"
         + (f", HTTP {node.http.url}/api/node" if node.http else ""),
         file=sys.stderr,
     )
@@ -66,8 +71,11 @@ async def _serve(node: Node, grid: Any = None, security: Any = None) -> int:
 
 def _routes(args: argparse.Namespace) -> int:
     url = args.url.rstrip("/") + "/api/node"
+    token = getattr(args, "token", None)
+    request = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             data = json.load(response)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"ocppnet node routes: cannot read {url}: {exc}", file=sys.stderr)
