@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
+from ocppnet.api import api_app, hash_token, new_token
 from ocppnet.cli.main import main
 from ocppnet.config import parse_section, read_toml
 from ocppnet.errors import ConfigError
@@ -130,7 +130,7 @@ def test_audit_log_refuses_unknown_schemes() -> None:
 # --- HTTP routes --------------------------------------------------------------------------
 
 
-async def test_routes_in_a_plain_fastapi_app(tmp_path: Path) -> None:
+async def test_routes_in_the_shared_api_app(tmp_path: Path) -> None:
     key = KeyPair.generate("ed25519")
     (tmp_path / "k.pem").write_bytes(public_pem(key.public_key))
     section = parse_section(GridSection, {"targets": [
@@ -140,8 +140,7 @@ async def test_routes_in_a_plain_fastapi_app(tmp_path: Path) -> None:
     audit = AuditLog(":memory:")
     await audit.open()
     operator = GridOperator(participant, section, audit)
-    app = FastAPI()
-    app.include_router(grid_router(operator), prefix="/api/v1")
+    app = api_app("grid", [grid_router(operator)])
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://grid") as client:
@@ -152,9 +151,61 @@ async def test_routes_in_a_plain_fastapi_app(tmp_path: Path) -> None:
             assert low.status_code == 422
             assert "below the guaranteed minimum 10500 W for 3 device(s)" in low.json()["detail"]
             unknown = await client.post("/api/v1/grid/release", json={"target": "X"})
-            assert unknown.status_code == 422 and "unknown target 'X'" in unknown.json()["detail"]
+            assert unknown.status_code == 404 and unknown.json()["error"] == "UnknownTarget"
+            assert "unknown target 'X'" in unknown.json()["detail"]
             bad = await client.post("/api/v1/grid/curtail", json={"target": "NODE-B"})
             assert bad.status_code == 422
             assert (await client.get("/api/v1/grid/audit")).json() == {"entries": []}
+    finally:
+        await audit.close()
+
+
+async def test_commands_need_the_operator_scope(tmp_path: Path) -> None:
+    """``ocppnet grid run`` builds its app with the ``[api]`` tokens: looking needs ``read``,
+    curtailing ``operator`` (the service's own wiring, GridService.build)."""
+    key = KeyPair.generate("ed25519")
+    (tmp_path / "k.pem").write_bytes(public_pem(key.public_key))
+    reader, admin = new_token(), new_token()
+    (tmp_path / "keys").mkdir()
+    path = tmp_path / "grid.toml"
+    path.write_text(f"""[participant]
+id = "GRID-OP"
+[[participant.upstreams]]
+id = "C"
+url = "ws://127.0.0.1:9/ocpp"
+[security]
+[grid]
+store = ":memory:"
+[[grid.targets]]
+id = "NODE-B"
+key = "k.pem"
+[[api.tokens]]
+name = "viewer"
+sha256 = "{hash_token(reader)}"
+scopes = ["read"]
+[[api.tokens]]
+name = "control-room"
+sha256 = "{hash_token(admin)}"
+scopes = ["operator"]
+""")
+    service = load_service(path)
+    audit = AuditLog(":memory:")
+    await audit.open()
+    try:
+        participant, _ = service.build(audit)
+        assert participant.http_app is not None
+        transport = httpx.ASGITransport(app=participant.http_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://grid") as client:
+            assert (await client.get("/api/v1/grid/status")).status_code == 401
+            seen = await client.get("/api/v1/grid/status",
+                                    headers={"Authorization": f"Bearer {reader}"})
+            assert seen.status_code == 200
+            body = {"target": "NODE-B", "limitW": 3000, "durationS": 60}
+            denied = await client.post("/api/v1/grid/curtail", json=body,
+                                       headers={"Authorization": f"Bearer {reader}"})
+            assert denied.status_code == 403
+            refused = await client.post("/api/v1/grid/curtail", json=body,
+                                        headers={"Authorization": f"Bearer {admin}"})
+            assert refused.status_code == 422 and refused.json()["error"] == "BelowMinimum"
     finally:
         await audit.close()

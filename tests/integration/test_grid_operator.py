@@ -267,7 +267,8 @@ async def test_limit_shared_failsafe_on_dso_kill_and_back(site: Site) -> None:
 
     low = post_json(f"{site.grid_url}/api/v1/grid/curtail",
                     {"target": "NODE-B", "limitW": 3000, "durationS": 60})
-    assert low == (422, {"detail": "limit 3000 W for NODE-B is below the guaranteed minimum "
+    assert low == (422, {"error": "BelowMinimum",
+                         "detail": "limit 3000 W for NODE-B is below the guaranteed minimum "
                                    "4200 W for 1 device(s) (§14a EnWG, BK6-22-300)"})
 
     # the DSO dies: the site falls to failsafe on its own

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.params import Depends
 from pydantic import BaseModel, Field
 
+from ocppnet.api import ApiError
 from ocppnet.grid.operator import CommandRefused, GridOperator
 
 __all__ = ["grid_router"]
@@ -28,6 +29,13 @@ class CurtailBody(BaseModel):
 
 class ReleaseBody(BaseModel):
     target: str = Field(description="id of the site's node or of the station")
+
+
+def _refused(exc: CommandRefused) -> ApiError:
+    """404 for an unknown target, 422 for a command the law or the limits forbid; the
+    ``error`` is the reason code (``BelowMinimum``, ``InvalidDuration``...)."""
+    status = 404 if exc.reason_code == "UnknownTarget" else 422
+    return ApiError(status, exc.reason_code, exc.description)
 
 
 def grid_router(
@@ -55,7 +63,7 @@ def grid_router(
         try:
             entry = await operator.curtail(body.target, body.limitW, body.durationS)
         except CommandRefused as exc:
-            raise HTTPException(422, detail=exc.description) from None
+            raise _refused(exc) from None
         return entry.as_json()
 
     @router.post("/release", dependencies=list(command), summary="lift a target's limit")
@@ -63,7 +71,7 @@ def grid_router(
         try:
             entry = await operator.release(body.target)
         except CommandRefused as exc:
-            raise HTTPException(422, detail=exc.description) from None
+            raise _refused(exc) from None
         return entry.as_json()
 
     return router

@@ -1,7 +1,7 @@
 """The DSO process: a participant + :class:`GridOperator` + audit log + HTTP API, from TOML.
 
-``load_service("grid.toml")`` reads ``[participant]``, ``[security]``, ``[grid]`` (and
-``[api]`` when the shared API layer is installed) and returns a :class:`GridService`;
+``load_service("grid.toml")`` reads ``[participant]``, ``[security]``, ``[grid]`` and
+``[api]`` (bearer tokens, docs/operations.md) and returns a :class:`GridService`;
 ``await service.run()`` serves until SIGINT/SIGTERM (``ocppnet grid run``).
 """
 
@@ -11,8 +11,9 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends
 
+from ocppnet.api import ApiSection, api_app, check_bind, require_scope, token_table, tokens_of
 from ocppnet.errors import ConfigError
 from ocppnet.grid.api import grid_router
 from ocppnet.grid.audit import AuditLog
@@ -35,16 +36,22 @@ class GridService:
     store: str
 
     def build(self, audit: AuditLog) -> tuple[Participant, GridOperator]:
-        """The participant (with the HTTP API) and the operator on it."""
-        app = FastAPI(title="ocppnet grid operator", docs_url="/api/v1/docs",
-                      openapi_url="/api/v1/openapi.json")
-        participant = Participant(self.config.participant, security=self.config.security,
-                                  http_app=app)
+        """The participant (with the HTTP API: ``[api]`` tokens, ``read`` scope to look,
+        ``operator`` scope to command) and the operator on it."""
+        participant = Participant(self.config.participant, security=self.config.security)
         try:
             operator = GridOperator(participant, self.grid, audit)
         except CommandRefused as exc:
             raise ConfigError(f"{self.config.source}: {exc.description}") from None
-        app.include_router(grid_router(operator), prefix="/api/v1")
+        router = grid_router(operator, read=[Depends(require_scope("read"))],
+                             command=[Depends(require_scope("operator"))])
+        api = self.config.section(ApiSection, "api")
+        app = api_app("ocppnet grid operator", [router], auth=token_table(
+            api, source=f"{self.config.source}: api"),
+            description="Curtail sites and stations (§14a EnWG), receipts, audit log.")
+        check_bind(self.config.participant.http_host, tokens_of(app),
+                   what="participant.http_port")
+        participant.http_app = app
         return participant, operator
 
     async def run(self) -> int:
