@@ -133,3 +133,18 @@ def test_grid_commands_are_told_apart_by_their_vendor_tag() -> None:
     broken = curtail_request(6_000, 60, sequence=1)
     del broken["chargingProfile"]["chargingSchedule"]
     assert grid_command("SetChargingProfile", broken)  # ours, malformed: the site answers
+
+
+async def test_a_held_back_heartbeat_is_no_sign_of_life() -> None:
+    """A node that keeps the operator's heartbeats and hands them on later (each once, in
+    order, within the signature window) cannot stretch the site's control past the timeout."""
+    clock = Clock()
+    clock.now = datetime.now(UTC).timestamp()
+    s = site(clock, [])  # heartbeat timeout 0.2 s
+    old = sign(heartbeat_request(sequence=1, period_s=1), action="GridHeartbeat",
+               kind="request", version="2.0.1", key=OPERATOR,
+               now=datetime.fromtimestamp(clock.now - 10, UTC))
+    with pytest.raises(SecurityError, match=r"signed 10 s ago, more than the heartbeat "
+                                            r"timeout \(0\.2 s\)"):
+        await s.on_heartbeat(ctx("GridHeartbeat"), old)
+    assert s.machine.last_heartbeat is None

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from ocppnet.grid.lpc import LpcState, LpcStatus
+from ocppnet.rpc.timestamps import format_seconds, parse_seconds
 
 __all__ = [
     "GRID_PROFILE_ID",
@@ -49,13 +49,8 @@ class MessageError(ValueError):
     """A payload that is not a grid operator's message of ours (says which field)."""
 
 
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
-def from_iso(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+iso = format_seconds
+from_iso = parse_seconds
 
 
 # --- the operator's requests --------------------------------------------------------------

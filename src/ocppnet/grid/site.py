@@ -44,8 +44,10 @@ from ocppnet.grid.messages import (
     receipt_fields,
 )
 from ocppnet.rpc.frames import JsonObject
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.endpoint import security_decision
+from ocppnet.security.signatures import SignatureVerdict
 from ocppnet.transport.handlers import CallContext, Handler
 
 __all__ = ["GridSite", "check_signing_key", "grid_command"]
@@ -185,6 +187,28 @@ class GridSite:
                         self.target, ctx.action, detail)
             raise SecurityError(f"{ctx.action}: needs a signature by a key with role "
                                 f"{role} ({detail})")
+        # a box on the way that holds the operator's messages back and delivers them later
+        # must not stretch the heartbeat: what was signed a timeout ago is no sign of life
+        age = self._signature_age(payload, decision.verdicts)
+        if age is not None and age > self.section.heartbeat_timeout_s:
+            raise SecurityError(f"{ctx.action}: signed {age:.0f} s ago, more than the "
+                                f"heartbeat timeout ({self.section.heartbeat_timeout_s:g} s)")
+
+    def _signature_age(self, payload: JsonObject,
+                       verdicts: tuple[SignatureVerdict, ...]) -> float | None:
+        """Seconds since the operator's (role-bearing, valid) signature was made."""
+        signatures = payload.get("signatures")
+        role = self.section.operator_role
+        ages = []
+        for verdict in verdicts:
+            if not verdict.valid or verdict.key_id is None or not isinstance(signatures, list):
+                continue
+            if role not in self.security.roles.roles_of([verdict.key_id]):
+                continue
+            signed_at = parse_timestamp(signatures[verdict.index].get("timestamp"))
+            if signed_at is not None:
+                ages.append(self.clock() - signed_at.timestamp())
+        return min(ages) if ages else None
 
     async def _handle(self, ctx: CallContext, command: Command, event: Event,
                       *, action: str | None = None) -> JsonObject:
