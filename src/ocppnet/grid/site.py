@@ -132,6 +132,11 @@ class GridSite:
     def status(self) -> LpcStatus:
         return self.machine.status()
 
+    def now(self) -> float:
+        """The clock, never before the machine's last event: a wall clock stepped back (NTP)
+        counts as no time passing, not as an event the machine must refuse."""
+        return max(self.clock(), self.machine.now)
+
     # --- handlers -----------------------------------------------------------------------
 
     async def on_command(self, ctx: CallContext, payload: JsonObject) -> JsonObject:
@@ -140,14 +145,15 @@ class GridSite:
             command = parse_command(ctx.action, payload)
         except MessageError as exc:
             return self._answer(ctx, self.last_sequence, "Rejected", "InvalidProfile", str(exc))
-        event: Event = Release(self.clock()) if command.limit_w is None else Curtail(
-            command.limit_w, command.duration_s or 0.0, self.clock())
+        now = self.now()
+        event: Event = Release(now) if command.limit_w is None else Curtail(
+            command.limit_w, command.duration_s or 0.0, now)
         return await self._handle(ctx, command, event)
 
     async def on_heartbeat(self, ctx: CallContext, payload: JsonObject) -> JsonObject:
         self._check_signer(ctx, payload)
         sequence, wanted = parse_heartbeat(payload)
-        now = self.clock()
+        now = self.now()
         command = Command(sequence)
         events: list[Event] = [Heartbeat(now)]
         status = self.machine.status()
@@ -276,7 +282,7 @@ class GridSite:
             self._wake.clear()
             async with self._lock:
                 try:
-                    status = self.machine.handle(Tick(self.clock()))
+                    status = self.machine.handle(Tick(self.now()))
                 except LpcError as exc:  # the clock went back: wait for the next event
                     log.warning("event=grid_tick_refused target=%s reason=%r", self.target,
                                 exc.description)
