@@ -21,6 +21,8 @@ EXTENSIONS = {
     "AddTrustedKey",
     "RevokeTrustedKey",
     "MirrorData",
+    "GridHeartbeat",
+    "GridMeasurement",
 }
 SEND_ONLY = {"MirrorData"}  # no response schema: a SEND is never answered
 

@@ -29,6 +29,7 @@ _PARTS = (
     "ocppnet.cli.call",
     "ocppnet.twin.cli",
     "ocppnet.cli.ocmf",
+    "ocppnet.grid.cli",
 )
 
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocppnet.errors import OcppNetError
 from ocppnet.loadmgmt.allocator import EvseDemand, EvseKey, allocate, with_hysteresis
@@ -54,6 +54,9 @@ class LoadManager:
         self.sent_at: dict[EvseKey, float] = {}
         """When (``clock``) each of those limits was accepted."""
         self.grid_limit_w: float | None = None
+        self.sign: Callable[[str, dict[str, Any], str], dict[str, Any]] | None = None
+        """``sign(action, payload, version)``: sign each SetChargingProfile (stations that
+        require signed profiles); None sends them unsigned."""
         self.rebalances = 0
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -192,6 +195,8 @@ class LoadManager:
                                                                  evse_id),
             stack_level=self.config.stack_level)
         conn = self.endpoint.connection(station, version)
+        if self.sign is not None:
+            payload = self.sign("SetChargingProfile", payload, conn.version)
         try:
             answer = await conn.call("SetChargingProfile", payload,
                                      timeout=self.config.call_timeout_s)

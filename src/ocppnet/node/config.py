@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ocppnet.config import Section, parse_section, read_toml
 from ocppnet.errors import ConfigError
+from ocppnet.grid.config import GridSiteSection
 from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.node.mirror_config import MirrorSection
 from ocppnet.plausibility.config import PlausibilityConfig
@@ -157,6 +158,8 @@ class NodeConfig(Section):
         default=None, description="`[node.plausibility]`: check what stations report")
     mirror: MirrorSection | None = Field(
         default=None, description="`[node.mirror]`: copy station telemetry to a twin")
+    grid: GridSiteSection | None = Field(
+        default=None, description="`[node.grid]`: enforce a grid operator's limits here")
 
     @field_validator("id")
     @classmethod

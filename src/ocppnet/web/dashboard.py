@@ -84,6 +84,7 @@ class Dashboard:
         kinds: Mapping[str, str] | None = None,
         title: str = "ocppnet",
         state_interval: float = 1.0,
+        panels: Mapping[str, Callable[[], Any]] | None = None,
     ) -> None:
         self.store = store
         self.csms_id = csms_id
@@ -93,6 +94,8 @@ class Dashboard:
         self.kinds = dict(kinds or {})
         self.title = title
         self.state_interval = state_interval
+        self.panels: dict[str, Callable[[], Any]] = dict(panels or {})
+        """Extra state by name (e.g. ``grid``: the grid operator's targets), for static/*.js."""
         self._closing = asyncio.Event()
 
     async def state(self) -> dict[str, Any]:
@@ -109,6 +112,7 @@ class Dashboard:
             "topology": build_topology(self.csms_id, views, snapshots, self.kinds),
             "nodes": snapshots,
             "stations": stations,
+            "panels": {name: produce() for name, produce in self.panels.items()},
         }
 
     def close(self) -> None:
