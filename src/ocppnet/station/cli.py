@@ -62,6 +62,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
     p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.add_argument("--queue-file", metavar="PATH", default=None,
+                   help="SQLite file keeping the stations' offline queues across restarts "
+                        "(default: in memory, lost when the process ends)")
     p.add_argument("--telemetry", metavar="QUANTITIES", default=None,
                    help="stream periodic events (2.1): 'all' or a list such as power,soc "
                         f"(of {','.join(QUANTITIES)})")
@@ -133,7 +136,8 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
                 electrical=Electrical(args.voltage, args.phases)),
             speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed,
             telemetry=_telemetry(args),
-            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None)
+            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None,
+            queue_file=Path(args.queue_file) if args.queue_file else None)
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 
@@ -151,7 +155,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(config: FleetConfig, duration: float | None) -> int:
-    fleet = Fleet(config)
+    try:
+        fleet = Fleet(config)
+    except ValueError as exc:  # e.g. a queue file that cannot be opened
+        print(f"ocppnet station: {exc}", file=sys.stderr)
+        return 2
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
