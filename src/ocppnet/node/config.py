@@ -22,6 +22,7 @@ from ocppnet.node.mirror_config import MirrorSection
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
 from ocppnet.rpc.versions import SUBPROTOCOLS
+from ocppnet.transport.options import LinkOptions
 
 UpstreamMode = Literal["overlay", "standard", "auto"]
 
@@ -136,6 +137,13 @@ class NodeConfig(Section):
     subprotocols: tuple[str, ...] = Field(
         default=("ocpp2.0.1", "ocpp2.1", "ocpp1.6"), description="offered downstream")
     hop_limit: int = Field(default=16, description="1..64")
+    ping_interval: float | None = Field(
+        default=20.0, description="seconds between WebSocket pings on every link (none: off)")
+    ping_timeout: float | None = Field(
+        default=20.0, description="a link whose pong is this late is closed (half-open peer)")
+    send_buffer_limit: int | None = Field(
+        default=1_048_576, description="bytes waiting for a station that does not read, "
+                                       "beyond which its link is closed (none: no bound)")
     learned_ttl: float = Field(default=300.0, description="seconds a learned route lives (> 0)")
     request_timeout: float = Field(
         default=60.0, description="seconds a forwarded request waits before NetworkingError (> 0)")
@@ -160,6 +168,28 @@ class NodeConfig(Section):
         default=None, description="`[node.mirror]`: copy station telemetry to a twin")
     grid: GridSiteSection | None = Field(
         default=None, description="`[node.grid]`: enforce a grid operator's limits here")
+
+    @field_validator("ping_interval", "ping_timeout")
+    @classmethod
+    def _seconds(cls, value: float | None) -> float | None:
+        if value is not None and not value > 0:
+            raise ValueError("must be > 0 (or absent)")
+        return value
+
+    @field_validator("send_buffer_limit")
+    @classmethod
+    def _limit(cls, value: int | None) -> int | None:
+        if value is not None and value < 65_536:
+            raise ValueError("must be >= 65536 bytes (or absent)")
+        return value
+
+    def link_options(self) -> LinkOptions:
+        """The WebSocket settings of every link of this node."""
+        # a peer that missed its pong will not answer a close either: waiting the usual 5 s
+        # for the closing handshake would keep a dead link in the table that much longer
+        close = 5.0 if self.ping_timeout is None else min(5.0, self.ping_timeout)
+        return LinkOptions(ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+                           close_timeout=close, send_buffer_limit=self.send_buffer_limit)
 
     @field_validator("id")
     @classmethod

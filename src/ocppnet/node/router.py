@@ -32,7 +32,7 @@ from ocppnet.node.link_state import (
     TextLink,
 )
 from ocppnet.node.plain_errors import plain_error
-from ocppnet.node.queue import ForwardQueue
+from ocppnet.node.queue import ForwardQueue, QueueUnavailable
 from ocppnet.node.store_forward import StoreAndForward
 from ocppnet.routing import (
     Deliver,
@@ -525,8 +525,21 @@ class Router:
     async def _store(
         self, upstream: str, frame: Call, source: AttachedLink | None, version: str
     ) -> None:
-        """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up."""
-        ack = self.store_forward.store(upstream, frame, version)
+        """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up.
+
+        A queue that cannot keep it (disk full) refuses it with InternalError: the station
+        keeps it and tries again; nothing is acknowledged that was not kept."""
+        try:
+            ack: Frame = self.store_forward.store(upstream, frame, version)
+        except QueueUnavailable as exc:
+            self.counters["rejected"] += 1
+            log.error("event=queue_unavailable node=%s upstream=%s action=%s message_id=%s "
+                      "reason=%r", self.node_id, upstream, frame.action, frame.message_id,
+                      exc.description)
+            origin = frame.path[0] if frame.path else None
+            ack = CallError(frame.message_id, "InternalError",
+                            f"{self.node_id} cannot keep it now (its queue is unavailable); "
+                            "try again later", {}, dest=origin, path=(self.node_id,))
         await self._answer(source, ack, version)
         if source is not None and upstream in self.links:
             self.store_forward.start_drain(upstream)

@@ -77,7 +77,7 @@ class Node:
         self.config = config
         self.api = api  # [api] tokens of the HTTP server (http_port)
         self.security = security
-        self.options = options or LinkOptions()
+        self.options = options or config.link_options()
         self.queue = ForwardQueue(config.queue) if config.queue else None
         self.router = Router(
             config.id,

@@ -68,6 +68,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
     p.add_argument("--security", metavar="TOML", help="a TOML file whose [security] table the "
                    "stations enforce on what they receive and sign with (docs/signatures.md)")
+    p.add_argument("--queue-file", metavar="PATH", default=None,
+                   help="SQLite file keeping the stations' offline queues across restarts "
+                        "(default: in memory, lost when the process ends)")
     p.add_argument("--telemetry", metavar="QUANTITIES", default=None,
                    help="stream periodic events (2.1): 'all' or a list such as power,soc "
                         f"(of {','.join(QUANTITIES)})")
@@ -161,7 +164,8 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
             meter_keys=Path(args.meter_keys) if args.meter_keys else None,
             meter_signing=MeterSigning(public_key=args.public_key_with_signed_meter_value,
                                        periodic_s=args.signed_meter_interval),
-            security=_security(args.security))
+            security=_security(args.security),
+            queue_file=Path(args.queue_file) if args.queue_file else None)
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 
@@ -179,7 +183,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(config: FleetConfig, duration: float | None) -> int:
-    fleet = Fleet(config)
+    try:
+        fleet = Fleet(config)
+    except ValueError as exc:  # e.g. a queue file that cannot be opened
+        print(f"ocppnet station: {exc}", file=sys.stderr)
+        return 2
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

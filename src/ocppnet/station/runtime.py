@@ -33,6 +33,7 @@ from ocppnet.station.events import (
 )
 from ocppnet.station.model import StationConfig, StationModel
 from ocppnet.station.offline_queue import OfflineQueue, QueuedMessage
+from ocppnet.station.offline_store import QueueFile
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.signed_meter import SigningMeter
 from ocppnet.station.states import ConnectorStatus, is_active
@@ -46,6 +47,8 @@ log = logging.getLogger("ocppnet.station")
 
 DEFAULT_BACKOFF = Backoff(base=1.0, cap=30.0)
 _RETRY_REAL_S = 5.0  # after a timeout, wait this long (wall clock) before sending again
+TX_MESSAGE_ATTEMPTS = 3  # OCPP 2.x OCPPCommCtrlr.MessageAttempts(TransactionEvent) default
+_ATTEMPT_REAL_S = 0.5  # MessageAttemptInterval, in wall-clock seconds
 
 
 class SimulatedStation:
@@ -71,6 +74,7 @@ class SimulatedStation:
         security: SecurityContext | None = None,
         telemetry: TelemetryPlan | None = None,
         signing_meter: SigningMeter | None = None,
+        queue_file: QueueFile | None = None,
     ) -> None:
         self.station_id = station_id
         self.signing_meter = signing_meter  # OCMF: signs begin/end (and periodic) readings
@@ -83,7 +87,7 @@ class SimulatedStation:
         self.clock: Clock = clock or SimClock()
         self.model = StationModel(self.config, self.clock.now())
         self.stats = stats or StationStats()
-        self.queue = OfflineQueue(queue_limit)
+        self.queue = OfflineQueue(queue_limit, file=queue_file, station=station_id)
         self.rng = random.Random(seed)
         self.tunables = Tunables(station_id, self.scenario.heartbeat_s or 300.0,
                                  self.scenario.meter_interval_s, self.config.evse_count)
@@ -300,7 +304,17 @@ class SimulatedStation:
                 except (ConnectionClosed, CallTimeout):
                     return
                 except OcppNetError:
-                    self.queue.pop()  # the CSMS refuses it; retrying would block the queue
+                    # a CALLERROR: tried again, as OCPP's MessageAttempts says, then given up
+                    # (a refusal that lasts would block the queue); a node on the way that
+                    # lost its upstream answers like this too, and the retry gets through
+                    message.attempts += 1
+                    if message.attempts < TX_MESSAGE_ATTEMPTS:
+                        self._retry_at = self.clock.now() + _ATTEMPT_REAL_S * self.clock.speed
+                        return
+                    log.warning("event=transaction_message_given_up station=%s action=%s "
+                                "attempts=%d", self.station_id, message.action,
+                                message.attempts)
+                    self.queue.pop()
                     continue
                 self.queue.pop()
                 self.dialect.delivered(message, response)
