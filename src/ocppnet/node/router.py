@@ -438,14 +438,24 @@ class Router:
             self.counters["dropped"] += 1
             log.info("event=dropped node=%s reason=%r", self.node_id, decision.reason)
 
+    def _version_towards(self, link_id: str, frame: Frame, version: str) -> str:
+        """The OCPP version the receiver of ``frame`` speaks: its own link's when it is a
+        station's, what a neighbour announced for it otherwise (else ``version``)."""
+        target = self.links.get(link_id)
+        if target is not None and target.info.mode == "standard":
+            return target.version
+        return self.peer_versions.get(frame.dest or "", version)
+
     async def _forward(
         self, decision: Forward, source: AttachedLink | None, version: str,
         body: BinaryFrame | None,
     ) -> None:
         frame = decision.frame
         link_id = decision.link_id
-        if self.guards and isinstance(frame, Call):
-            reason = self._guard(frame, version)
+        # guards check what others send through this node (not the node's own requests, e.g.
+        # its load manager's profiles), in the OCPP version the destination will check it in
+        if self.guards and source is not None and isinstance(frame, Call):
+            reason = self._guard(frame, self._version_towards(link_id, frame, version))
             if reason is not None:
                 await self._refuse_guarded(link_id, frame, reason, source, version)
                 return
