@@ -18,6 +18,7 @@ EXTENSIONS = {
     "SendFile",
     "ListDirectory",
     "DeleteFile",
+    "SecureDataTransfer",
 }
 
 
