@@ -16,6 +16,7 @@ import math
 import random
 import ssl
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ocppnet.errors import CallTimeout, ConnectionClosed, OcppNetError
 from ocppnet.rpc.frames import JsonObject
@@ -38,6 +39,9 @@ from ocppnet.station.stats import StationStats
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
 from ocppnet.transport.client import StationClient
+
+if TYPE_CHECKING:
+    from ocppnet.station.webpay import StationWebPayments
 
 log = logging.getLogger("ocppnet.station")
 
@@ -83,6 +87,7 @@ class SimulatedStation:
                                  self.scenario.meter_interval_s, self.config.evse_count)
         self.backoff = backoff
         self.handlers = Handlers()
+        self.web_payments: StationWebPayments | None = None  # C25, see station/webpay.py
         self.dialect: Dialect = self._make_dialect()
         self.dialect.register(self.handlers)
         incoming = self.handlers if security is None else secure_handlers(self.handlers, security)
