@@ -16,13 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from ocppnet.errors import CallErrorReceived
 from ocppnet.security.keys import KeyPair
 from ocppnet.station.runtime import SimulatedStation
-from ocppnet.station.webpay import (
-    VENDOR_ID,
-    StationWebPayments,
-    WebPaymentsCtrlr,
-    attach_web_payments,
-)
-from ocppnet.webpay.channel import ChannelEnd, PhoneHandshake, b64e
+from ocppnet.station.webpay import StationWebPayments, WebPaymentsCtrlr, attach_web_payments
+from ocppnet.webpay.channel import VENDOR_ID, ChannelEnd, PhoneHandshake, b64e
 from ocppnet.webpay.receipt import verify_receipt
 from ocppnet.webpay.totp import verify
 from ocppnet.webpay.url_template import UrlTemplate

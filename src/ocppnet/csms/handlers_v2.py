@@ -170,4 +170,5 @@ HANDLERS: dict[str, CsmsHandler] = {
     "NotifyEvent": _keep("NotifyEvent"),
     "SecurityEventNotification": _keep("SecurityEvent"),
     "DataTransfer": data_transfer,
+    "NotifySettlement": _keep("NotifySettlement"),  # 2.1 C24/C25: a payment was settled
 }

@@ -34,7 +34,7 @@ from ocppnet.errors import (
 from ocppnet.security.keys import KeyPair
 from ocppnet.station.timestamps import to_iso
 from ocppnet.transport import CallContext
-from ocppnet.webpay.channel import ChannelEnd, ChannelError, station_accept
+from ocppnet.webpay.channel import VENDOR_ID, ChannelEnd, ChannelError, station_accept
 from ocppnet.webpay.receipt import sign_receipt
 from ocppnet.webpay.totp import TotpSettings, TotpSettingsError, remaining_s, totp
 from ocppnet.webpay.url_template import UrlTemplate, UrlTemplateError
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ocppnet.station.webpay")
 
 COMPONENT = "WebPaymentsCtrlr"
-VENDOR_ID = "org.ocppnet.webpay"
 _MAX_TIMEOUT_S = 300
 
 

@@ -44,6 +44,7 @@ from ocppnet.security.keys import KeyPair, key_id
 
 __all__ = [
     "PROTOCOL",
+    "VENDOR_ID",
     "Announcement",
     "ChannelEnd",
     "ChannelError",
@@ -57,6 +58,8 @@ __all__ = [
 ]
 
 PROTOCOL: Final = "ocppnet-webpay-channel/1"
+#: customData.vendorId of the NotifyWebPaymentStarted that announces a channel
+VENDOR_ID: Final = "org.ocppnet.webpay"
 Direction = Literal["p2s", "s2p"]
 _TAGS: Final[dict[str, bytes]] = {"p2s": b"\x00\x00\x00\x01", "s2p": b"\x00\x00\x00\x02"}
 _MAX_COUNTER: Final = 2**64 - 1
