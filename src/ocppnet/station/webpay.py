@@ -180,6 +180,13 @@ class StationWebPayments:
         if not 0 <= timeout <= _MAX_TIMEOUT_S:
             raise PropertyConstraintViolation(
                 f"timeout: {timeout} s is outside 0..{_MAX_TIMEOUT_S} s")
+        if timeout == 0:  # a silent revocation of earlier announcements on this EVSE
+            for key in [k for k, p in self.payments.items()
+                        if p.evse_id == evse_id and p.transaction_id is None]:
+                del self.payments[key]
+            log.info("event=webpay_revoked station=%s evse=%d", self.station.station_id,
+                     evse_id)
+            return {}
         if custom.get("vendorId") != VENDOR_ID or not isinstance(channel_id, str):
             raise OccurrenceConstraintViolation(
                 f"customData: needs vendorId {VENDOR_ID!r} and a channelId")

@@ -41,6 +41,11 @@ class SimulatedPsp:
         self.authorizations[auth.psp_ref] = auth
         return auth
 
+    def void(self, psp_ref: str) -> None:
+        """Release an authorization nothing will be captured from."""
+        if self.authorizations.pop(psp_ref, None) is None:
+            raise PspError(f"unknown payment reference {psp_ref}")
+
     def capture(self, psp_ref: str, amount: float) -> float:
         """Settle ``amount`` (capped at the authorization); returns what was captured."""
         auth = self.authorizations.get(psp_ref)

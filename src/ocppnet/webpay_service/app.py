@@ -91,7 +91,7 @@ def webpay_app(service: WebPaymentService) -> Starlette:
                 return JSONResponse(await service.settle(session_id, data.get("receipt", {})))
             if name == "report":
                 data = await body(request)
-                service.report(session_id, str(data.get("reason", "PageError")),
+                await service.report(session_id, str(data.get("reason", "PageError")),
                                str(data.get("message", "")))
                 return JSONResponse({"logged": True})
         except LinkError as exc:

@@ -10,6 +10,7 @@ the channel; NotifySettlement). The service calls the overlay through a :class:`
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import time
@@ -28,6 +29,7 @@ __all__ = ["Caller", "WebPaymentService"]
 
 log = logging.getLogger("ocppnet.webpay")
 
+_HANDSHAKE_REFUSALS = frozenset({"WrongStationKey", "BadSignature", "BadKey", "BadMessage"})
 _RELAYED = {"Open": ("clientKey",), "Data": ("counter", "ciphertext"), "Close": ()}
 
 
@@ -186,11 +188,31 @@ class WebPaymentService:
         return {"status": "Settled", "amount": captured, "currency": self.config.currency,
                 "pspRef": session.psp_ref, "transactionId": session.transaction_id}
 
-    def report(self, session_id: str, reason: str, message: str) -> None:
+    async def report(self, session_id: str, reason: str, message: str) -> None:
         """The page refused something (a key that does not match the QR code, a tampered
-        or replayed record): log it beside the service's own refusals."""
+        or replayed record): log it beside the service's own refusals. When the channel
+        could not be opened nothing was started: the payment is cancelled (authorization
+        released, the station's block lifted with timeout 0, NotifySettlement Canceled)."""
         session = self.sessions.get(session_id)
         self._refuse("phone", session, LinkError(reason[:40], message[:300]))
+        if reason in _HANDSHAKE_REFUSALS and session.state in ("Paid", "ChannelOpen"):
+            await self._cancel(session, reason)
+
+    async def _cancel(self, session: PaymentSession, reason: str) -> None:
+        session.advance("Failed")
+        assert session.psp_ref is not None
+        self.psp.void(session.psp_ref)
+        with contextlib.suppress(LinkError):
+            await self._call(session, "NotifyWebPaymentStarted",
+                             {"evseId": session.evse_id, "timeout": 0})
+        with contextlib.suppress(LinkError):
+            await self._call(session, "NotifySettlement", {
+                "pspRef": session.psp_ref, "status": "Canceled", "settlementAmount": 0,
+                "settlementTime": _iso(self.clock()),
+                "statusInfo": f"cancelled before the start: {reason}"},
+                dest=self.config.settle_to)
+        log.info("event=webpay_cancelled session=%s psp_ref=%s reason=%s", session.id,
+                 session.psp_ref, reason)
 
     # --- overlay ------------------------------------------------------------------------
 

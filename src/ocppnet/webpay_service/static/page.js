@@ -44,7 +44,8 @@ function setStatus(text, state) {
 function show(status) {
   $("power").textContent = (status.powerW / 1000).toFixed(2);
   $("energy").textContent = (status.energyWh / 1000).toFixed(3);
-  $("cost").textContent = `${status.cost.toFixed(2)} ${status.currency}`;
+  $("cost").textContent = status.cost.toFixed(2);
+  $("currency").textContent = status.currency;
   $("live").dataset.energyWh = String(status.energyWh);
   $("live").hidden = false;
   $("updates").textContent = String(Number($("updates").textContent) + 1);
@@ -94,6 +95,7 @@ async function pay() {
     setStatus("Paying (simulated)…", "Paying");
     const paid = await post("pay");
     $("psp").textContent = paid.pspRef;
+    $("pay").hidden = true;
     setStatus("Opening a secure channel to the station…", "Opening");
     channel = await openChannel(paid.channelId, cfg.station, cfg.fingerprint,
                                 (fields) => post("channel", fields));
