@@ -81,6 +81,7 @@ class PaymentSessions:
 
     def open_link(self, path_and_query: str, now: float) -> PaymentSession:
         """A new session for a valid, unused link; LinkError otherwise."""
+        self._forget_old(now)
         fields = self.template.match(path_and_query)
         if fields is None:
             raise LinkError("Malformed", "this address is not a payment link of this service")
@@ -99,7 +100,6 @@ class PaymentSessions:
                 raise LinkError("Expired", "this QR code has expired: scan the code the "
                                 "station shows now")
             raise LinkError("WrongTotp", "this QR code is not valid for this station")
-        self._forget_old(now)
         key = (station_id, evse, code)
         if key in self._used:
             raise LinkError("Reused", "this payment link was used already: scan the code the "
@@ -109,6 +109,11 @@ class PaymentSessions:
                                  fields["channelKeyId"], now)
         self.sessions[session.id] = session
         return session
+
+    @property
+    def remembered_links(self) -> int:
+        """How many used links are remembered (each until its TOTP could not pass anyway)."""
+        return len(self._used)
 
     def get(self, session_id: str) -> PaymentSession:
         session = self.sessions.get(session_id)

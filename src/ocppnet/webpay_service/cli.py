@@ -1,7 +1,11 @@
 """``ocppnet webpay run --config webpay.toml``: the web-payment participant.
 
-The TOML file has ``[participant]`` (id, upstreams, ``http_port`` where the phone page is
-served), ``[security]`` (optional) and ``[webpay]`` (:mod:`ocppnet.webpay_service.config`).
+``ocppnet webpay station --config station.toml``: a simulated 2.1 station with its
+WebPaymentsCtrlr and a display page showing its QR code (:mod:`ocppnet.station.webpay_run`).
+
+The web-payment TOML file has ``[participant]`` (id, upstreams, ``http_port`` where the
+phone page is served), ``[security]`` (optional) and ``[webpay]``
+(:mod:`ocppnet.webpay_service.config`).
 Bad input is one line on stderr and exit 2 (the main CLI turns ConfigError into that).
 """
 
@@ -28,6 +32,13 @@ def register(subparsers: Any) -> None:
     run_p.add_argument("--duration", type=float, default=None,
                        help="stop after this many seconds (default: until Ctrl-C)")
     run_p.set_defaults(func=run)
+    station_p = verbs.add_parser(
+        "station", help="a simulated OCPP 2.1 station with WebPaymentsCtrlr and a QR display")
+    station_p.add_argument("--config", required=True,
+                           help="TOML file (see examples/webpay-station.toml)")
+    station_p.add_argument("--duration", type=float, default=None,
+                           help="stop after this many seconds (default: until Ctrl-C)")
+    station_p.set_defaults(func=station)
 
 
 def build(path: str) -> tuple[Participant, WebPaymentService]:
@@ -43,3 +54,9 @@ def build(path: str) -> tuple[Participant, WebPaymentService]:
 def run(args: argparse.Namespace) -> int:
     participant, _ = build(args.config)
     return asyncio.run(run_until_stopped(participant, banner="webpay", duration=args.duration))
+
+
+def station(args: argparse.Namespace) -> int:
+    from ocppnet.station.webpay_run import load_station_file, run_station
+
+    return asyncio.run(run_station(load_station_file(args.config), args.duration))

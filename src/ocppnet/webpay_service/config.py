@@ -19,7 +19,7 @@ length = 12
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ocppnet.config import Section
 from ocppnet.webpay.sessions import LinkError, PaymentSessions
@@ -42,13 +42,17 @@ class WebpayStation(Section):
         return TotpSettings(self.shared_secret, self.validity_s, self.length,
                             version=self.totp_version)
 
-    @model_validator(mode="after")
-    def _usable(self) -> WebpayStation:
+    @field_validator("shared_secret", "validity_s", "length", "totp_version")
+    @classmethod
+    def _usable(cls, value: str | int, info: ValidationInfo) -> str | int:
+        """The TOTP's own checks, reported at the TOML key that holds the value."""
+        field = {"shared_secret": "shared_secret", "validity_s": "validity_s",
+                 "length": "length", "totp_version": "version"}[info.field_name or ""]
         try:
-            self.settings()
+            TotpSettings(**{"shared_secret": "x" * 16, field: value})  # type: ignore[arg-type]
         except TotpSettingsError as exc:
-            raise ValueError(str(exc)) from None
-        return self
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        return value
 
 
 class WebpaySection(Section):
