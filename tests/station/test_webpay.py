@@ -37,8 +37,8 @@ def web_station(csms: MiniCsms) -> tuple[SimulatedStation, StationWebPayments]:
 async def announce(csms: MiniCsms, channel: str = "chan-1") -> dict[str, Any]:
     return await csms.call("CS-1", "NotifyWebPaymentStarted", {
         "evseId": 1, "timeout": 120,
-        "customData": {"vendorId": VENDOR_ID, "channelId": channel, "pricePerKWh": 0.5,
-                       "currency": "EUR"}})
+        "customData": {"vendorId": VENDOR_ID, "channelId": channel, "idToken": "ADHOC-1",
+                       "pricePerKWh": 0.5, "currency": "EUR"}})
 
 
 async def open_channel(csms: MiniCsms, channel: str = "chan-1") -> ChannelEnd:
@@ -172,3 +172,20 @@ async def test_the_station_refuses_unknown_reused_replayed_and_tampered(
     with pytest.raises(CallErrorReceived) as info:
         await csms.call("CS-1", "NotifyWebPaymentStarted", {"evseId": 9, "timeout": 60})
     assert info.value.code == "PropertyConstraintViolation"
+
+
+async def test_the_channel_cannot_stop_another_drivers_session(
+        csms: MiniCsms, running: Any) -> None:
+    station, _ = web_station(csms)
+    running(station)
+    await csms.wait_for(lambda: station.accepted)
+    await announce(csms)  # announces the ad hoc token ADHOC-1
+    phone = await open_channel(csms)
+    other = {"idToken": "SOMEONE-ELSE", "type": "ISO14443"}
+    started = await csms.call("CS-1", "RequestStartTransaction",
+                              {"evseId": 1, "remoteStartId": 8, "idToken": other})
+    assert started["status"] == "Accepted"
+    answer = await ask(csms, phone, {"type": "stop"})
+    assert answer["state"] == "Waiting" and answer["transactionId"] is None
+    session = station.model.evses[1].session
+    assert session is not None and not session.ended  # still charging

@@ -57,10 +57,10 @@ class _Payment:
     until: float
     price_per_kwh: float
     currency: str
+    id_token: str
     channel: ChannelEnd | None = None
     transaction_id: str | None = None
     energy_wh: float = 0.0
-    id_token: str = ""
     receipt: dict[str, Any] | None = None
     closed: bool = False
 
@@ -187,13 +187,15 @@ class StationWebPayments:
             log.info("event=webpay_revoked station=%s evse=%d", self.station.station_id,
                      evse_id)
             return {}
-        if custom.get("vendorId") != VENDOR_ID or not isinstance(channel_id, str):
+        id_token = custom.get("idToken")
+        if custom.get("vendorId") != VENDOR_ID or not isinstance(channel_id, str) \
+                or not isinstance(id_token, str):
             raise OccurrenceConstraintViolation(
-                f"customData: needs vendorId {VENDOR_ID!r} and a channelId")
+                f"customData: needs vendorId {VENDOR_ID!r}, a channelId and an idToken")
         now = self.station.clock.now()
         self.payments[channel_id] = _Payment(
             evse_id, channel_id, now + timeout, float(custom.get("pricePerKWh", 0.0)),
-            str(custom.get("currency", "EUR")))
+            str(custom.get("currency", "EUR")), id_token=id_token)
         log.info("event=webpay_started station=%s evse=%d channel=%s timeout=%d from=%s",
                  self.station.station_id, evse_id, channel_id, timeout, ctx.remote_id)
         return {}
@@ -255,13 +257,13 @@ class StationWebPayments:
         return self._status(payment)
 
     def _tx(self, payment: _Payment) -> str | None:
-        """The transaction of the payment's session: the first one on its EVSE after the
-        announcement (a remote start with the payment's token)."""
+        """The transaction of the payment's session: the one on its EVSE started with the
+        announced ad hoc idToken (never another driver's session on that EVSE)."""
         if payment.transaction_id is None:
             session = self.station.model.evses[payment.evse_id].session
-            if session is not None and session.transaction_id is not None:
+            if session is not None and session.transaction_id is not None \
+                    and session.id_token == payment.id_token:
                 payment.transaction_id = session.transaction_id
-                payment.id_token = session.id_token or ""
         return payment.transaction_id
 
     def _status(self, payment: _Payment) -> dict[str, Any]:

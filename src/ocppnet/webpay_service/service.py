@@ -91,9 +91,11 @@ class WebPaymentService:
             session.advance("Failed")
             raise self._refuse("pay", session, LinkError("PaymentFailed", str(exc))) from None
         session.psp_ref = auth.psp_ref
+        session.id_token = f"ADHOC-{session.id[:12]}"
         await self._call(session, "NotifyWebPaymentStarted", {
             "evseId": session.evse_id, "timeout": self.config.payment_timeout_s,
             "customData": {"vendorId": VENDOR_ID, "channelId": session.channel_id,
+                           "idToken": session.id_token,
                            "pricePerKWh": self.config.price_per_kwh,
                            "currency": self.config.currency}})
         log.info("event=webpay_paid session=%s psp_ref=%s max_amount=%s simulated=true",
@@ -138,8 +140,7 @@ class WebPaymentService:
             session.advance("Charging")
         except LinkError as exc:
             raise self._refuse("start", session, exc) from None
-        assert session.psp_ref is not None
-        session.id_token = f"ADHOC-{session.id[:12]}"
+        assert session.psp_ref is not None and session.id_token is not None
         response = await self._call(session, "RequestStartTransaction", {
             "evseId": session.evse_id, "remoteStartId": next(self._remote_start_ids),
             "idToken": {"idToken": session.id_token, "type": "DirectPayment",
