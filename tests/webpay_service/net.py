@@ -27,7 +27,12 @@ from ocppnet.node.service import Node
 from ocppnet.participant import Participant
 from ocppnet.rpc.codec import encode
 from ocppnet.rpc.frames import Call, CallResult, Frame
-from ocppnet.security.keys import KeyPair
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.keys import KeyPair, key_id
+from ocppnet.security.keystore import KeyStore
+from ocppnet.security.policy import PolicySet
+from ocppnet.security.roles import RoleSet
+from ocppnet.security.trust import TrustStore
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import SimulatedStation
@@ -105,8 +110,47 @@ async def until(check: Callable[[], Any]) -> Any:
         return result
 
 
+#: what the web-payment service may command at a station that checks signatures and roles
+WEBPAY_ROLE: dict[str, Any] = {"name": "web-payment", "allow": [
+    {"action": "NotifyWebPaymentStarted"},
+    {"action": "SecureDataTransfer"},
+    {"action": "RequestStartTransaction", "constraints": [
+        {"field": "idToken.type", "op": "eq", "value": "DirectPayment"}]},
+]}
+WEBPAY_POLICY = """
+[[policies]]
+id = "webpay"
+[[policies.rules]]
+direction = "outgoing"
+kind = "request"
+sign_with = ["webpay"]
+"""
+
+
+def secure(tmp_path: Path) -> tuple[str, SecurityContext]:
+    """The [security] table of the service (it signs every request with its own key) and
+    the station's SecurityContext (only that key, in role web-payment, may command it)."""
+    store = KeyStore(tmp_path / "keys")
+    store.new("webpay", "secp256r1")
+    (tmp_path / "webpay-policy.toml").write_text(WEBPAY_POLICY)
+    trust = TrustStore()
+    public = store.public_key("webpay")
+    trust.add(public, name="webpay")
+    rules = [{"direction": "incoming", "action": action, "kind": "request",
+              "require": "role", "roles": ["web-payment"]}
+             for action in ("NotifyWebPaymentStarted", "SecureDataTransfer",
+                            "RequestStartTransaction", "Reset")]
+    config: dict[str, Any] = {"policies": [{"id": "station", "rules": rules}],
+                              "roles": [{**WEBPAY_ROLE, "keys": [key_id(public)]}]}
+    table = ('\n[security]\nkeystore = "keys"\nsigning_keys = ["webpay"]\n'
+             'policy_file = "webpay-policy.toml"\n')
+    return table, SecurityContext(trust=trust, policies=PolicySet.from_config(config),
+                                  roles=RoleSet.from_config(config))
+
+
 @contextlib.asynccontextmanager
-async def webpay_net(tmp_path: Path, *, speed: float = 30.0) -> AsyncIterator[Net]:
+async def webpay_net(tmp_path: Path, *, speed: float = 30.0,
+                     signed: bool = False) -> AsyncIterator[Net]:
     async with contextlib.AsyncExitStack() as stack:
         app = await stack.enter_async_context(CsmsApp(CsmsConfig(store=":memory:", port=0)))
         csms = await serve_overlay_csms(app.handlers, node_id="CSMS-1",
@@ -118,7 +162,11 @@ async def webpay_net(tmp_path: Path, *, speed: float = 30.0) -> AsyncIterator[Ne
         await node.start()
         stack.push_async_callback(stop_node, node)
         config = tmp_path / "webpay.toml"
-        config.write_text(webpay_toml(csms.port))
+        station_security: SecurityContext | None = None
+        security_table = ""
+        if signed:
+            security_table, station_security = secure(tmp_path)
+        config.write_text(webpay_toml(csms.port) + security_table)
         participant, service = build(str(config))
         await stack.enter_async_context(participant)
         assert participant.http is not None
@@ -128,7 +176,7 @@ async def webpay_net(tmp_path: Path, *, speed: float = 30.0) -> AsyncIterator[Ne
             config=StationConfig(evse_max_power_w=11_000),
             scenario=Scenario(auto=False, meter_interval_s=3600, heartbeat_s=3600),
             clock=SimClock(speed=speed), backoff=Backoff(base=0.05, cap=0.2, jitter=0.05),
-            call_timeout=5.0)
+            call_timeout=5.0, security=station_security)
         web = attach_web_payments(
             station, WebPaymentsCtrlr(participant.http.url + PATH, SECRET), identity)
         task = asyncio.create_task(station.run())
