@@ -189,3 +189,21 @@ async def test_the_channel_cannot_stop_another_drivers_session(
     assert answer["state"] == "Waiting" and answer["transactionId"] is None
     session = station.model.evses[1].session
     assert session is not None and not session.ended  # still charging
+
+
+async def test_finished_payments_are_forgotten(csms: MiniCsms, running: Any) -> None:
+    station, web = web_station(csms)
+    running(station)
+    await csms.wait_for(lambda: station.accepted)
+    await announce(csms, "old")
+    phone = await open_channel(csms, "old")
+    closed = await csms.call("CS-1", "SecureDataTransfer", {"channelId": "old",
+                                                            "phase": "Close"})
+    assert closed["status"] == "Accepted"
+    record = phone.seal({"type": "status"})
+    after = await csms.call("CS-1", "SecureDataTransfer", {
+        "channelId": "old", "phase": "Data", "counter": record.counter,
+        "ciphertext": record.ciphertext})
+    assert after["statusInfo"]["reasonCode"] == "NotOpen"
+    await announce(csms, "new")
+    assert set(web.payments) == {"new"}

@@ -46,6 +46,7 @@ log = logging.getLogger("ocppnet.station.webpay")
 
 COMPONENT = "WebPaymentsCtrlr"
 _MAX_TIMEOUT_S = 300
+_KEEP_ENDED_S = 3600  # an ended session's receipt stays readable this long
 
 
 @dataclass(slots=True)
@@ -62,7 +63,13 @@ class _Payment:
     transaction_id: str | None = None
     energy_wh: float = 0.0
     receipt: dict[str, Any] | None = None
+    ended_at: float | None = None
     closed: bool = False
+
+    def finished(self, now: float) -> bool:
+        """Nothing more can happen on it: closed, never opened in time, or ended long ago."""
+        return self.closed or (self.channel is None and now > self.until) or (
+            self.ended_at is not None and now - self.ended_at > _KEEP_ENDED_S)
 
 
 @dataclass(slots=True)
@@ -193,6 +200,8 @@ class StationWebPayments:
             raise OccurrenceConstraintViolation(
                 f"customData: needs vendorId {VENDOR_ID!r}, a channelId and an idToken")
         now = self.station.clock.now()
+        for key in [k for k, p in self.payments.items() if p.finished(now)]:
+            del self.payments[key]
         self.payments[channel_id] = _Payment(
             evse_id, channel_id, now + timeout, float(custom.get("pricePerKWh", 0.0)),
             str(custom.get("currency", "EUR")), id_token=id_token)
@@ -289,6 +298,7 @@ class StationWebPayments:
             "currency": payment.currency}
         if state == "Ended":
             if payment.receipt is None:
+                payment.ended_at = now
                 payment.receipt = sign_receipt({
                     "channelId": payment.channel_id, "stationId": station.station_id,
                     "evseId": payment.evse_id, "transactionId": tx,

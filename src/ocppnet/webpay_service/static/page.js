@@ -72,6 +72,7 @@ async function handle(status) {
     setStatus("Session ended", "Ended");
     if (!settled && status.receipt) {
       settled = true;
+      await post("channel", { phase: "Close" });
       const result = await post("receipt", { receipt: status.receipt });
       $("receipt").hidden = false;
       $("receipt").textContent =
