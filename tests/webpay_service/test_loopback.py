@@ -97,6 +97,19 @@ async def test_expired_wrong_and_reused_links_are_refused(tmp_path: Path) -> Non
         assert info.value.reason == "Reused"
 
 
+async def test_the_relay_passes_only_well_formed_records(tmp_path: Path) -> None:
+    async with webpay_net(tmp_path) as net:
+        session_id, _ = await phone_session(net)
+        with pytest.raises(LinkError, match="phase 'Hello' is not relayed"):
+            await net.service.relay(session_id, {"phase": "Hello"})
+        with pytest.raises(LinkError, match="Data: missing ciphertext"):
+            await net.service.relay(session_id, {"phase": "Data", "counter": 1})
+        with pytest.raises(LinkError, match="ciphertext") as info:
+            await net.service.relay(session_id, {"phase": "Data", "counter": 1,
+                                                 "ciphertext": '{"powerW": 11000}'})
+        assert info.value.reason == "BadMessage"
+
+
 async def test_a_changed_receipt_is_not_settled(tmp_path: Path) -> None:
     async with webpay_net(tmp_path) as net:
         session_id, end = await phone_session(net)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ocppnet.errors import OcppNetError
+from ocppnet.validation import validate
 from ocppnet.webpay.channel import VENDOR_ID, ChannelError
 from ocppnet.webpay.psp import PspError, SimulatedPsp
 from ocppnet.webpay.receipt import verify_receipt
@@ -122,6 +123,9 @@ class WebPaymentService:
                 raise self._refuse("relay", session, LinkError(
                     "BadMessage", f"{phase}: missing {name}"))
             payload[name] = record[name]
+        failure = validate("2.1", "SecureDataTransfer", "request", payload)
+        if failure is not None:
+            raise self._refuse("relay", session, LinkError("BadMessage", failure.description))
         answer = await self._call(session, "SecureDataTransfer", payload)
         if phase == "Open" and answer.get("status") == "Accepted":
             session.station_key = str(answer.get("stationKey"))
