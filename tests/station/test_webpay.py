@@ -5,8 +5,10 @@ values, stop from the phone and the signed receipt, and what the station refuses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +209,25 @@ async def test_finished_payments_are_forgotten(csms: MiniCsms, running: Any) -> 
     assert after["statusInfo"]["reasonCode"] == "NotOpen"
     await announce(csms, "new")
     assert set(web.payments) == {"new"}
+
+
+async def test_the_display_file_is_rewritten_for_each_slot(csms: MiniCsms, tmp_path: Path) -> None:
+    station = make_station(csms, "2.1")
+    start = (1_800_000_000 // 6 + 1) * 6 - 0.1  # 0.1 s before a slot ends
+    began = time.monotonic()
+    web = attach_web_payments(station, WebPaymentsCtrlr(TEMPLATE, SECRET, validity_s=6),
+                              IDENTITY, wall=lambda: start + time.monotonic() - began)
+    path = tmp_path / "display.png"
+    task = asyncio.create_task(web.run_display(path))
+    try:
+        async with asyncio.timeout(10):
+            while not path.exists():  # noqa: ASYNC110 (waits for the display task)
+                await asyncio.sleep(0.01)
+            first = path.read_bytes()
+            while path.read_bytes() == first:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert first == web.qr_png(start) and path.read_bytes() == web.qr_png(start + 1)
