@@ -15,6 +15,7 @@ const HELP = {
     "not continue.",
   Tampered: "A message from the station was altered on the way and was refused.",
   Replayed: "A message from the station was replayed or came out of order and was refused.",
+  InsecureContext: "This page cannot protect the channel here.",
 };
 
 async function post(step, body) {
@@ -125,5 +126,10 @@ async function stop() {
   }
 }
 
+if (!(window.isSecureContext && window.crypto && window.crypto.subtle)) {
+  $("pay").disabled = true;
+  showError("InsecureContext", "this page must be served over https (or from localhost): " +
+            "the browser offers WebCrypto only there, and nothing is paid without it");
+}
 $("pay").addEventListener("click", pay);
 $("stop").addEventListener("click", stop);
