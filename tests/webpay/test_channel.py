@@ -135,5 +135,12 @@ def test_bad_handshake_input_is_named() -> None:
         station.open(0, "AAAA")
 
 
+def test_a_message_that_is_not_json_is_not_sealed() -> None:
+    phone, _ = open_pair()
+    with pytest.raises(ChannelError, match="message is not JSON"):
+        phone.seal({"n": 2**70})
+    assert phone.sent == 0
+
+
 def test_channel_ids_are_random() -> None:
     assert new_channel_id() != new_channel_id() and len(new_channel_id()) == 22

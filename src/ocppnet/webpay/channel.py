@@ -149,10 +149,13 @@ class ChannelEnd:
     def seal(self, message: Mapping[str, Any]) -> Record:
         if self.sent >= _MAX_COUNTER:
             raise ChannelError("Exhausted", "counter exhausted: open a new channel")
+        try:
+            plain = orjson.dumps(dict(message))
+        except orjson.JSONEncodeError as exc:
+            raise ChannelError("BadMessage", f"message is not JSON: {exc}") from None
         self.sent += 1
         nonce = _TAGS[self.sends] + self.sent.to_bytes(8, "big")
-        data = AESGCM(self._send_key).encrypt(nonce, orjson.dumps(dict(message)),
-                                              self._aad(self.sends, self.sent))
+        data = AESGCM(self._send_key).encrypt(nonce, plain, self._aad(self.sends, self.sent))
         return Record(self.sent, b64e(data))
 
     def open(self, counter: int, ciphertext: str) -> dict[str, Any]:

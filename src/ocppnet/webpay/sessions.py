@@ -127,7 +127,7 @@ class PaymentSessions:
         slots = min(_EXPIRED_LOOKBACK_S // settings.validity_s, 720)
         given = code.encode()
         return any(hmac.compare_digest(totp_for_slot(settings, current - back).encode(), given)
-                   for back in range(2, slots + 1))
+                   for back in range(2, min(slots, current) + 1))
 
     def _forget_old(self, now: float) -> None:
         for key in [k for k, until in self._used.items() if until < now]:

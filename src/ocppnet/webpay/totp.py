@@ -81,7 +81,9 @@ def remaining_s(settings: TotpSettings, now: float) -> float:
 
 
 def totp_for_slot(settings: TotpSettings, slot: int) -> str:
-    """The password of one slot."""
+    """The password of one slot (slots before 1970 do not exist)."""
+    if not 0 <= slot < 2**64:
+        raise TotpSettingsError(f"slot {slot} is outside 0..2^64-1")
     digest = hmac.new(settings.shared_secret.encode("utf-8"), slot.to_bytes(8, "big"),
                       hashlib.sha256).digest()
     offset = digest[-1] & 0x0F
@@ -104,6 +106,8 @@ def verify(settings: TotpSettings, candidate: str, now: float) -> int | None:
     given = candidate.encode("utf-8")
     matched: int | None = None
     for delta in (0, -1, 1):
+        if current + delta < 0:
+            continue
         expected = totp_for_slot(settings, current + delta).encode("utf-8")
         if hmac.compare_digest(expected, given) and matched is None:
             matched = delta
