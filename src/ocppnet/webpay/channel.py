@@ -138,6 +138,11 @@ class ChannelEnd:
     _recv_key: bytes = field(repr=False)
     sent: int = 0
     received: int = 0
+    _sealer: AESGCM = field(init=False, repr=False)
+    _opener: AESGCM = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sealer, self._opener = AESGCM(self._send_key), AESGCM(self._recv_key)
 
     @property
     def receives(self) -> Direction:
@@ -155,7 +160,7 @@ class ChannelEnd:
             raise ChannelError("BadMessage", f"message is not JSON: {exc}") from None
         self.sent += 1
         nonce = _TAGS[self.sends] + self.sent.to_bytes(8, "big")
-        data = AESGCM(self._send_key).encrypt(nonce, plain, self._aad(self.sends, self.sent))
+        data = self._sealer.encrypt(nonce, plain, self._aad(self.sends, self.sent))
         return Record(self.sent, b64e(data))
 
     def open(self, counter: int, ciphertext: str) -> dict[str, Any]:
@@ -168,7 +173,7 @@ class ChannelEnd:
                 f"(last accepted {self.received})")
         nonce = _TAGS[self.receives] + counter.to_bytes(8, "big")
         try:
-            plain = AESGCM(self._recv_key).decrypt(nonce, b64d(ciphertext, "ciphertext"),
+            plain = self._opener.decrypt(nonce, b64d(ciphertext, "ciphertext"),
                                                    self._aad(self.receives, counter))
         except InvalidTag:
             raise ChannelError("Tampered", f"record {counter} does not authenticate "
