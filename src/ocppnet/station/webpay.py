@@ -31,8 +31,8 @@ from ocppnet.errors import (
     OccurrenceConstraintViolation,
     PropertyConstraintViolation,
 )
+from ocppnet.rpc.timestamps import format_seconds
 from ocppnet.security.keys import KeyPair
-from ocppnet.station.timestamps import to_iso
 from ocppnet.transport import CallContext
 from ocppnet.webpay.channel import VENDOR_ID, ChannelEnd, ChannelError, station_accept
 from ocppnet.webpay.receipt import sign_receipt
@@ -304,7 +304,8 @@ class StationWebPayments:
                     "evseId": payment.evse_id, "transactionId": tx,
                     "idToken": payment.id_token,
                     "energyWh": round(payment.energy_wh, 1), "cost": cost,
-                    "currency": payment.currency, "endedAt": to_iso(now)}, self.identity)
+                    "currency": payment.currency, "endedAt": format_seconds(now)},
+                    self.identity)
             status["receipt"] = payment.receipt
         return status
 

@@ -15,10 +15,10 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ocppnet.errors import OcppNetError
+from ocppnet.rpc.timestamps import format_seconds
 from ocppnet.validation import validate
 from ocppnet.webpay.channel import VENDOR_ID, ChannelError
 from ocppnet.webpay.psp import PspError, SimulatedPsp
@@ -37,11 +37,6 @@ _RELAYED = {"Open": ("clientKey",), "Data": ("counter", "ciphertext"), "Close": 
 class Caller(Protocol):
     async def call(self, dest: str, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         ...
-
-
-def _iso(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
 
 
 class WebPaymentService:
@@ -182,7 +177,7 @@ class WebPaymentService:
         now = self.clock()
         settlement = {"transactionId": session.transaction_id, "pspRef": session.psp_ref,
                       "status": "Settled", "settlementAmount": captured,
-                      "settlementTime": _iso(now),
+                      "settlementTime": format_seconds(now),
                       "statusInfo": f"ad hoc web payment ({body['energyWh']} Wh); simulated PSP"}
         await self._call(session, "NotifySettlement", settlement, dest=self.config.settle_to)
         session.advance("Settled")
@@ -213,7 +208,7 @@ class WebPaymentService:
         with contextlib.suppress(LinkError):
             await self._call(session, "NotifySettlement", {
                 "pspRef": session.psp_ref, "status": "Canceled", "settlementAmount": 0,
-                "settlementTime": _iso(self.clock()),
+                "settlementTime": format_seconds(self.clock()),
                 "statusInfo": f"cancelled before the start: {reason}"},
                 dest=self.config.settle_to)
         log.info("event=webpay_cancelled session=%s psp_ref=%s reason=%s", session.id,
