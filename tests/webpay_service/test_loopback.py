@@ -60,6 +60,9 @@ async def test_pay_charge_stop_settle_across_csms_and_node(tmp_path: Path) -> No
         assert events[0].id_token and events[0].id_token.startswith("ADHOC-")
         assert net.service.settlements[0]["pspRef"] == settled["pspRef"]
         assert net.service.settlements[0]["transactionId"] == final["transactionId"]
+        [kept] = await net.app.store.list_station_events("WEBPAY-1", "NotifySettlement")
+        assert kept.data["settlementAmount"] == settled["amount"]
+        assert kept.data["status"] == "Settled" and kept.data["pspRef"] == settled["pspRef"]
 
         # what NODE-A forwarded for the channel: the schema's fields, ciphertext only
         channel = net.channel_frames()
