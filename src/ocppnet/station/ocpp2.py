@@ -180,6 +180,7 @@ class Ocpp2:
                                      remote_start_id=payload["remoteStartId"])
             events += model.plug_in(evse.id, station.scenario.new_ev(station.rng), now)
         except OcppNetError as exc:
+            self._id_tokens.pop(payload["idToken"]["idToken"], None)
             return _rejected("EvseBusy", exc.description)
         session = evse.session
         if profile is not None and session is not None and session.transaction_id:
