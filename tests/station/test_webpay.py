@@ -231,3 +231,17 @@ async def test_the_display_file_is_rewritten_for_each_slot(csms: MiniCsms, tmp_p
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert first == web.qr_png(start) and path.read_bytes() == web.qr_png(start + 1)
+
+
+async def test_a_web_payment_blocks_local_authorization_until_revoked(
+        csms: MiniCsms, running: Any) -> None:
+    station, web = web_station(csms)
+    running(station)
+    await csms.wait_for(lambda: station.accepted)
+    await announce(csms)
+    assert web.blocks_local(1, station.clock.now())
+    assert not await station.present_token(1, "RFID-1")  # the RFID card is not taken
+    assert not csms.of("Authorize")
+    assert await csms.call("CS-1", "NotifyWebPaymentStarted", {"evseId": 1, "timeout": 0}) == {}
+    assert not web.blocks_local(1, station.clock.now()) and web.payments == {}
+    assert await station.present_token(1, "RFID-1")

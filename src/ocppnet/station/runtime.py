@@ -402,6 +402,9 @@ class SimulatedStation:
 
     async def present_token(self, evse_id: int, id_token: str) -> bool:
         """A driver badges: Authorize with the CSMS (locally accepted while offline)."""
+        web = self.web_payments
+        if web is not None and web.blocks_local(evse_id, self.clock.now()):
+            return False  # a web payment runs on this EVSE (C25 NotifyWebPaymentStarted)
         accepted = True
         if self._online:
             try:

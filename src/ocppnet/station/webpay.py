@@ -178,6 +178,16 @@ class StationWebPayments:
 
     # --- NotifyWebPaymentStarted -------------------------------------------------------
 
+    def blocks_local(self, evse_id: int, now: float) -> bool:
+        """Whether local authorization is off on ``evse_id``: a web payment was announced
+        there and neither started nor timed out (C25: no concurrent local session)."""
+        blocked = any(p.evse_id == evse_id and p.transaction_id is None and now <= p.until
+                      and not p.closed for p in self.payments.values())
+        if blocked:
+            log.info("event=webpay_local_auth_blocked station=%s evse=%d",
+                     self.station.station_id, evse_id)
+        return blocked
+
     async def on_notify_started(self, ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
         evse_id, timeout = payload["evseId"], payload["timeout"]
         custom = payload.get("customData") or {}
