@@ -59,6 +59,17 @@ def test_bad_links_are_refused_with_a_reason(link: str, reason: str) -> None:
     assert info.value.reason == reason and info.value.message
 
 
+def test_finished_and_old_sessions_are_forgotten() -> None:
+    registry = sessions()
+    done = registry.open_link(path(totp(SETTINGS, NOW)), NOW)
+    done.advance("Failed")
+    running = registry.open_link(path(totp(SETTINGS, NOW + 60)), NOW + 60)
+    registry.open_link(path(totp(SETTINGS, NOW + 3700)), NOW + 3700)
+    assert done.id not in registry.sessions and running.id in registry.sessions
+    registry.open_link(path(totp(SETTINGS, NOW + 90_000)), NOW + 90_000)
+    assert running.id not in registry.sessions
+
+
 def test_steps_out_of_order_are_refused() -> None:
     session = sessions().open_link(path(totp(SETTINGS, NOW)), NOW)
     with pytest.raises(LinkError, match="is Scanned; cannot go to Charging"):

@@ -100,6 +100,17 @@ async def test_expired_wrong_and_reused_links_are_refused(tmp_path: Path) -> Non
         assert info.value.reason == "Reused"
 
 
+async def test_an_unreachable_station_cancels_the_payment(tmp_path: Path) -> None:
+    async with webpay_net(tmp_path) as net:
+        session = net.service.scan(link(net))
+        await net.station.close()
+        await until(lambda: not any(k.startswith("CS-1") for k in net.node.router.links))
+        with pytest.raises(LinkError, match="NotifyWebPaymentStarted to CS-1 failed") as info:
+            await net.service.pay(session.id)
+        assert info.value.reason == "Unreachable"
+        assert session.state == "Failed" and net.service.psp.authorizations == {}
+
+
 async def test_the_relay_passes_only_well_formed_records(tmp_path: Path) -> None:
     async with webpay_net(tmp_path) as net:
         session_id, _ = await phone_session(net)

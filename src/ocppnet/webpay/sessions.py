@@ -31,6 +31,8 @@ _NEXT: Final[dict[str, tuple[str, ...]]] = {
     "Failed": (),
 }
 _EXPIRED_LOOKBACK_S: Final = 3600  # an older TOTP is "wrong", a younger one "expired"
+_KEEP_FINISHED_S: Final = 3600  # a settled or failed session stays readable this long
+_KEEP_ANY_S: Final = 86_400  # no session outlives a day
 
 
 class LinkError(ValueError):
@@ -59,6 +61,12 @@ class PaymentSession:
     transaction_id: str | None = None
     amount: float | None = None
     error: str | None = None
+
+    def stale(self, now: float) -> bool:
+        """Old enough to forget: finished an hour ago, or started a day ago."""
+        age = now - self.created_at
+        return age > _KEEP_ANY_S or (self.state in ("Settled", "Failed")
+                                     and age > _KEEP_FINISHED_S)
 
     def advance(self, to: State) -> None:
         if to not in _NEXT[self.state]:
@@ -132,3 +140,5 @@ class PaymentSessions:
     def _forget_old(self, now: float) -> None:
         for key in [k for k, until in self._used.items() if until < now]:
             del self._used[key]
+        for sid in [sid for sid, s in self.sessions.items() if s.stale(now)]:
+            del self.sessions[sid]

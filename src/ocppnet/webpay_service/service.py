@@ -88,12 +88,16 @@ class WebPaymentService:
             raise self._refuse("pay", session, LinkError("PaymentFailed", str(exc))) from None
         session.psp_ref = auth.psp_ref
         session.id_token = f"ADHOC-{session.id[:12]}"
-        await self._call(session, "NotifyWebPaymentStarted", {
-            "evseId": session.evse_id, "timeout": self.config.payment_timeout_s,
-            "customData": {"vendorId": VENDOR_ID, "channelId": session.channel_id,
-                           "idToken": session.id_token,
-                           "pricePerKWh": self.config.price_per_kwh,
-                           "currency": self.config.currency}})
+        try:
+            await self._call(session, "NotifyWebPaymentStarted", {
+                "evseId": session.evse_id, "timeout": self.config.payment_timeout_s,
+                "customData": {"vendorId": VENDOR_ID, "channelId": session.channel_id,
+                               "idToken": session.id_token,
+                               "pricePerKWh": self.config.price_per_kwh,
+                               "currency": self.config.currency}})
+        except LinkError as exc:
+            await self._cancel(session, exc.reason)
+            raise
         log.info("event=webpay_paid session=%s psp_ref=%s max_amount=%s simulated=true",
                  session.id, auth.psp_ref, auth.max_amount)
         return {"pspRef": auth.psp_ref, "maxAmount": auth.max_amount,
@@ -140,14 +144,18 @@ class WebPaymentService:
         except LinkError as exc:
             raise self._refuse("start", session, exc) from None
         assert session.psp_ref is not None and session.id_token is not None
-        response = await self._call(session, "RequestStartTransaction", {
-            "evseId": session.evse_id, "remoteStartId": next(self._remote_start_ids),
-            "idToken": {"idToken": session.id_token, "type": "DirectPayment",
-                        "additionalInfo": [{"additionalIdToken": session.psp_ref,
-                                            "type": "PspRef"}]}})
+        try:
+            response = await self._call(session, "RequestStartTransaction", {
+                "evseId": session.evse_id, "remoteStartId": next(self._remote_start_ids),
+                "idToken": {"idToken": session.id_token, "type": "DirectPayment",
+                            "additionalInfo": [{"additionalIdToken": session.psp_ref,
+                                                "type": "PspRef"}]}})
+        except LinkError as exc:
+            await self._cancel(session, exc.reason)
+            raise
         if response.get("status") != "Accepted":
-            session.advance("Failed")
             reason = response.get("statusInfo", {}).get("reasonCode", "Rejected")
+            await self._cancel(session, f"StartRejected {reason}")
             raise self._refuse("start", session, LinkError(
                 "StartRejected", f"the station did not start the session ({reason})"))
         log.info("event=webpay_session_started session=%s station=%s id_token=%s",
