@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ocppnet.api import hash_token
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.node.overlay_csms import serve_overlay_csms
@@ -24,11 +25,16 @@ from ocppnet.security.keys import KeyPair, private_pem
 from tests.webpay_service.net import PATH, SECRET, webpay_toml
 
 CLI = [sys.executable, "-m", "ocppnet.cli.main"]
+METRICS_TOKEN = "a-metrics-token-for-the-test"
 
 
-def get(url: str) -> tuple[int, bytes]:
+def get(url: str, *, token: str | None = None, post: bool = False) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=b"{}" if post else None,
+                                     headers={"content-type": "application/json"})
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -64,7 +70,12 @@ async def csms_port() -> AsyncIterator[int]:
 
 
 async def test_webpay_and_station_processes(tmp_path: Path, csms_port: int) -> None:
-    (tmp_path / "webpay.toml").write_text(webpay_toml(csms_port))
+    (tmp_path / "webpay.toml").write_text(webpay_toml(csms_port) + f"""
+[[api.tokens]]
+name = "prometheus"
+sha256 = "{hash_token(METRICS_TOKEN)}"
+scopes = ["metrics"]
+""")
     webpay = await asyncio.create_subprocess_exec(
         *CLI, "webpay", "run", "--config", str(tmp_path / "webpay.toml"),
         stderr=asyncio.subprocess.PIPE)
@@ -105,6 +116,19 @@ qr_png = "qr.png"
         assert status == 200 and b"Charge at CS-1" in page and b"SIMULATION" in page
         status, again = await asyncio.to_thread(get, url)
         assert status == 409 and b"used already" in again
+
+        # the shared HTTP API: OpenAPI of the steps, JSON errors, metrics behind a token
+        status, spec = await asyncio.to_thread(get, f"{origin}/api/v1/openapi.json")
+        assert status == 200 and b"/api/v1/webpay/sessions/{session}/pay" in spec
+        assert (await asyncio.to_thread(get, f"{origin}/api/v1/docs"))[0] == 200
+        status, body = await asyncio.to_thread(
+            get, f"{origin}/api/v1/webpay/sessions/nope/pay", post=True)
+        assert status == 404 and orjson.loads(body)["error"] == "UnknownSession"
+        assert (await asyncio.to_thread(get, f"{origin}/metrics"))[0] == 401
+        status, metrics = await asyncio.to_thread(get, f"{origin}/metrics",
+                                                  token=METRICS_TOKEN)
+        assert status == 200 and b"ocppnet_webpay_sessions_total 1.0" in metrics
+        assert b'ocppnet_webpay_refusals_total{reason="Reused",step="scan"} 1.0' in metrics
     finally:
         codes = [await stop(p) for p in (station, webpay) if p is not None]
     assert codes == [0, 0]

@@ -4,8 +4,8 @@
 WebPaymentsCtrlr and a display page showing its QR code (:mod:`ocppnet.station.webpay_run`).
 
 The web-payment TOML file has ``[participant]`` (id, upstreams, ``http_port`` where the
-phone page is served), ``[security]`` (optional) and ``[webpay]``
-(:mod:`ocppnet.webpay_service.config`).
+phone page is served), ``[security]`` and ``[api]`` (both optional; ``[api]`` holds the
+tokens of ``/metrics``) and ``[webpay]`` (:mod:`ocppnet.webpay_service.config`).
 Bad input is one line on stderr and exit 2 (the main CLI turns ConfigError into that).
 """
 
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 from typing import Any
 
+from ocppnet.api import ApiSection, token_table
 from ocppnet.participant import Participant, load_participant_config, run_until_stopped
 from ocppnet.webpay_service.app import webpay_app
 from ocppnet.webpay_service.config import WebpaySection
@@ -47,7 +48,7 @@ def build(path: str) -> tuple[Participant, WebPaymentService]:
     assert file.app is not None
     participant = Participant(file.participant, security=file.security)
     service = WebPaymentService(file.app, participant)
-    participant.http_app = webpay_app(service)
+    participant.http_app = webpay_app(service, auth=token_table(file.section(ApiSection, "api")))
     return participant, service
 
 

@@ -25,6 +25,7 @@ from ocppnet.webpay.psp import PspError, SimulatedPsp
 from ocppnet.webpay.receipt import verify_receipt
 from ocppnet.webpay.sessions import LinkError, PaymentSession, PaymentSessions
 from ocppnet.webpay_service.config import WebpaySection
+from ocppnet.webpay_service.metrics import WebpayMetrics
 
 __all__ = ["Caller", "WebPaymentService"]
 
@@ -50,6 +51,7 @@ class WebPaymentService:
         self.sessions: PaymentSessions = config.sessions()
         self.psp = SimulatedPsp()
         self.settlements: list[dict[str, Any]] = []
+        self.metrics: WebpayMetrics | None = None  # set by webpay_app (its registry)
         self._remote_start_ids = itertools.count(1)
 
     def _refuse(self, step: str, session: PaymentSession | None, exc: LinkError | ChannelError,
@@ -57,6 +59,8 @@ class WebPaymentService:
         log.warning("event=webpay_refused step=%s session=%s station=%s reason=%s detail=%r",
                     step, session.id if session else "-",
                     session.station_id if session else "-", exc.reason, exc.message)
+        if self.metrics is not None:
+            self.metrics.refusals.labels(step, exc.reason).inc()
         if session is not None and session.state not in ("Settled", "Failed") and \
                 exc.reason not in ("OutOfOrder",):
             session.error = exc.message
@@ -72,6 +76,8 @@ class WebPaymentService:
             raise self._refuse("scan", None, exc) from None
         log.info("event=webpay_scanned session=%s station=%s evse=%d", session.id,
                  session.station_id, session.evse_id)
+        if self.metrics is not None:
+            self.metrics.sessions.inc()
         return session
 
     async def pay(self, session_id: str) -> dict[str, Any]:
@@ -190,6 +196,9 @@ class WebPaymentService:
         await self._call(session, "NotifySettlement", settlement, dest=self.config.settle_to)
         session.advance("Settled")
         self.settlements.append(settlement)
+        if self.metrics is not None:
+            self.metrics.settlements.labels("Settled").inc()
+            self.metrics.amount.inc(captured)
         log.info("event=webpay_settled session=%s tx=%s psp_ref=%s amount=%s currency=%s "
                  "energy_wh=%s", session.id, session.transaction_id, session.psp_ref, captured,
                  self.config.currency, body["energyWh"])

@@ -24,7 +24,9 @@ async function post(step, body) {
     body: JSON.stringify(body || {}),
   });
   const data = await response.json();
-  if (!response.ok) throw new ChannelFailure(data.error || "Error", data.message || "failed");
+  if (!response.ok) {
+    throw new ChannelFailure(data.error || "Error", data.detail || data.message || "failed");
+  }
   return data;
 }
 
