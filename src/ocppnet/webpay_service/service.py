@@ -230,6 +230,8 @@ class WebPaymentService:
                 dest=self.config.settle_to)
         log.info("event=webpay_cancelled session=%s psp_ref=%s reason=%s", session.id,
                  session.psp_ref, reason)
+        if self.metrics is not None:
+            self.metrics.settlements.labels("Canceled").inc()
 
     # --- overlay ------------------------------------------------------------------------
 
