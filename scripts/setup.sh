@@ -12,6 +12,7 @@ apt_missing=()
 if [ -z "${OCPPNET_NO_APT:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
     [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+    command -v npm >/dev/null || apt_missing+=(npm)  # vendors the page libraries (vendor-js.sh)
     command -v zbarimg >/dev/null || apt_missing+=(zbar-tools)  # decodes the stations' QR codes
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
@@ -27,3 +28,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -U pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+./scripts/vendor-js.sh
