@@ -21,6 +21,7 @@ from benchmarks import (
     bench_micro,
     bench_ocmf,
     bench_twin,
+    bench_webpay,
     bench_wslib,
 )
 from benchmarks.processes import raise_fd_limit, uvloop_available
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "api": bench_api.run,
     "twin": bench_twin.run,
     "ocmf": bench_ocmf.run,
+    "webpay": bench_webpay.run,
 }
 
 

@@ -23,6 +23,7 @@ EXTENSIONS = {
     "MirrorData",
     "GridHeartbeat",
     "GridMeasurement",
+    "SecureDataTransfer",
 }
 SEND_ONLY = {"MirrorData"}  # no response schema: a SEND is never answered
 

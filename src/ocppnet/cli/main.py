@@ -30,6 +30,7 @@ _PARTS = (
     "ocppnet.twin.cli",
     "ocppnet.cli.ocmf",
     "ocppnet.grid.cli",
+    "ocppnet.webpay_service.cli",
 )
 
 

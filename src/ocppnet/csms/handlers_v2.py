@@ -204,4 +204,5 @@ HANDLERS: dict[str, CsmsHandler] = {
     "OpenPeriodicEventStream": open_periodic_event_stream,
     "ClosePeriodicEventStream": close_periodic_event_stream,
     "NotifyPeriodicEventStream": periodic_event_stream,
+    "NotifySettlement": _keep("NotifySettlement"),  # 2.1 C24/C25: a payment was settled
 }

@@ -17,6 +17,7 @@ import math
 import random
 import ssl
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ocppnet.errors import CallTimeout, ConnectionClosed, OcppNetError
 from ocppnet.rpc.frames import JsonObject
@@ -42,6 +43,9 @@ from ocppnet.station.telemetry import StationTelemetry, TelemetryPlan
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
 from ocppnet.transport.client import StationClient
+
+if TYPE_CHECKING:
+    from ocppnet.station.webpay import StationWebPayments
 
 log = logging.getLogger("ocppnet.station")
 
@@ -93,6 +97,7 @@ class SimulatedStation:
                                  self.scenario.meter_interval_s, self.config.evse_count)
         self.backoff = backoff
         self.handlers = Handlers()
+        self.web_payments: StationWebPayments | None = None  # C25, see station/webpay.py
         self.dialect: Dialect = self._make_dialect()
         self.dialect.register(self.handlers)
         incoming = self.handlers if security is None else secure_handlers(self.handlers, security)
@@ -431,6 +436,9 @@ class SimulatedStation:
 
     async def present_token(self, evse_id: int, id_token: str) -> bool:
         """A driver badges: Authorize with the CSMS (locally accepted while offline)."""
+        web = self.web_payments
+        if web is not None and web.blocks_local(evse_id, self.clock.now()):
+            return False  # a web payment runs on this EVSE (C25 NotifyWebPaymentStarted)
         accepted = True
         if self._online:
             try:
