@@ -23,7 +23,7 @@ from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
 from ocppnet.transport.csms_server import CsmsServer
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
 from ocppnet.web.dashboard import Dashboard, NodeSource
 from ocppnet.web.feed import MessageFeed
 

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ocppnet.errors import ConfigError
+from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.loadmgmt.manager import LoadManager
 from ocppnet.node.config import NodeConfig
+from ocppnet.node.endpoint import LocalEndpoint
+from ocppnet.node.introspection import introspection_app
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.node.router import Router
 from ocppnet.node.upstream import Upstream
@@ -25,13 +28,23 @@ from ocppnet.plausibility.checker import PlausibilityChecker
 from ocppnet.plausibility.node_guard import plausibility_guard
 from ocppnet.routing import DEFAULT_ROUTE, LinkInfo, build_announcement
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
+from ocppnet.transport.handlers import Handlers
+from ocppnet.transport.http import HttpServer, serve_http
 from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import ServerSecurity, StaticPasswords
 from ocppnet.transport.server import LinkServer, serve
-from ocppnet.web.api import HttpServer, json_app, serve_http
 
 log = logging.getLogger("ocppnet.node")
+
+
+def load_manager_for(router: Router, config: LoadConfig) -> LoadManager:
+    """A load manager on ``router``, reusing its local application when it already is an
+    endpoint (docs/load-management.md); the caller starts it."""
+    local = router.local
+    endpoint = local if isinstance(local, LocalEndpoint) else LocalEndpoint(
+        router, Handlers(), call_timeout=config.call_timeout_s)
+    return LoadManager(router, endpoint, config)
 
 
 def node_security(config: NodeConfig) -> ServerSecurity:
@@ -153,12 +166,12 @@ class Node:
             self._tasks.append(asyncio.create_task(upstream.run(), name=f"up:{upstream.link_id}"))
         self._tasks.append(asyncio.create_task(self._announce_loop(), name="announce"))
         if self.config.load_management is not None:
-            self.load_manager = LoadManager.for_node(self, self.config.load_management)
+            self.load_manager = load_manager_for(self.router, self.config.load_management)
             self.load_manager.start()
         if self.config.http_port is not None:
             try:
                 self.http = await serve_http(
-                    json_app({"/api/node": self.snapshot}), self.config.http_host,
+                    introspection_app(self.snapshot), self.config.http_host,
                     self.config.http_port,
                 )
             except OSError as exc:

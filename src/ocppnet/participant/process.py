@@ -31,12 +31,13 @@ from ocppnet.participant.config import ParticipantSection
 from ocppnet.routing import CSMS, DEFAULT_ROUTE
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import Clock, secure_handlers, wall_clock
 from ocppnet.security.signer import CommandSigner
+from ocppnet.security.verdicts import Clock, wall_clock
 from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import Handlers
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
+from ocppnet.transport.secured import secure_handlers
 
 __all__ = ["Participant"]
 
