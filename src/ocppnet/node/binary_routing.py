@@ -15,9 +15,8 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from ocppnet.errors import ConnectionClosed
 from ocppnet.node.application import BinaryApplication
-from ocppnet.node.link_state import AttachedLink
+from ocppnet.node.link_state import AttachedLink, counted_write
 from ocppnet.rpc.binary import BinaryFrame, encode_binary
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame, MessageType, Send
 
@@ -73,16 +72,9 @@ class BinaryFrames:
                 "link_down" if attached is None else "no_binary",
             )
             return False
-        try:
-            await attached.binary(encode_binary(frame))
-        except ConnectionClosed as exc:
-            log.info(
-                "event=write_failed node=%s link=%s message_id=%s reason=%r",
-                self.node_id, link_id, frame.message_id, exc.description,
-            )
-            return False
-        attached.frames_out += 1
-        return True
+        return await counted_write(
+            attached, attached.binary(encode_binary(frame)), self.node_id, frame.message_id
+        )
 
     async def deliver(self, frame: BinaryFrame, version: str) -> CallError | None:
         """A binary frame addressed to this node; returns the error to send back when nobody

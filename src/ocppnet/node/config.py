@@ -10,11 +10,11 @@ of keys (checked against these fields by tests/docs) and examples/node-a.toml.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from ocppnet.config import Section, parse_section, read_toml
+from ocppnet.config import Section, in_range, parse_section, read_toml
 from ocppnet.errors import ConfigError
 from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.plausibility.config import PlausibilityConfig
@@ -22,6 +22,17 @@ from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
 from ocppnet.rpc.versions import SUBPROTOCOLS
 
 UpstreamMode = Literal["overlay", "standard", "auto"]
+Port = Annotated[int, in_range(0, 65535)]
+
+
+def _ws_url(value: str) -> str:
+    if not value.startswith(("ws://", "wss://")):
+        raise ValueError(f"{value!r} must start with ws:// or wss://")
+    return value
+
+
+WsUrl = Annotated[str, AfterValidator(_ws_url)]
+"""A WebSocket URL (``ws://`` or ``wss://``), for every section that dials an upstream."""
 
 
 def _subprotocols(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -39,12 +50,6 @@ def _weight(value: int) -> int:
     return value
 
 
-def _port(value: int | None) -> int | None:
-    if value is not None and not 0 <= value <= 65535:
-        raise ValueError("must be 0..65535")
-    return value
-
-
 def _positive(value: float) -> float:
     if not value > 0:
         raise ValueError("must be > 0")
@@ -55,7 +60,7 @@ class UpstreamConfig(Section):
     """One upstream peer: a CSMS, a grid operator's or an analytics service's endpoint."""
 
     id: str = Field(description="the upstream's overlay id (a node id, or `CSMS`)")
-    url: str = Field(description="`ws://` or `wss://` URL")
+    url: WsUrl = Field(description="`ws://` or `wss://` URL")
     mode: UpstreamMode = Field(
         default="auto", description="`overlay`, `standard` (one link per station) or `auto`")
     password: str | None = Field(default=None, description="Basic auth password of this node")
@@ -76,13 +81,6 @@ class UpstreamConfig(Section):
     def _id(cls, value: str) -> str:
         if not is_node_id(value) and value != "CSMS":
             raise ValueError(f"{value!r} is not a valid node id")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("ws://", "wss://")):
-            raise ValueError(f"{value!r} must start with ws:// or wss://")
         return value
 
     @field_validator("tls_ca")
@@ -119,7 +117,7 @@ class NodeConfig(Section):
 
     id: str = Field(description="this node's id (not `CSMS`, `*`, `*default*`)")
     host: str = Field(default="127.0.0.1", description="downstream listen address")
-    port: int = Field(default=0, description="downstream listen port; 0 = any free port")
+    port: Port = Field(default=0, description="downstream listen port; 0 = any free port")
     security_profile: int = Field(
         default=0, description="0 plain, 1 Basic, 2 TLS + Basic, 3 mutual TLS")
     passwords: dict[str, str] = Field(
@@ -133,7 +131,7 @@ class NodeConfig(Section):
         default=None, validate_default=True, description="client CA (profile 3)")
     subprotocols: tuple[str, ...] = Field(
         default=("ocpp2.0.1", "ocpp2.1", "ocpp1.6"), description="offered downstream")
-    hop_limit: int = Field(default=16, description="1..64")
+    hop_limit: Annotated[int, in_range(1, 64)] = Field(default=16, description="1..64")
     learned_ttl: float = Field(default=300.0, description="seconds a learned route lives (> 0)")
     request_timeout: float = Field(
         default=60.0, description="seconds a forwarded request waits before NetworkingError (> 0)")
@@ -142,7 +140,7 @@ class NodeConfig(Section):
     queue: str | None = Field(
         default=None, description="SQLite file of the store-and-forward queue; none = no queueing")
     http_host: str = Field(default="127.0.0.1", description="JSON introspection endpoint address")
-    http_port: int | None = Field(default=None, description="JSON introspection endpoint port")
+    http_port: Port | None = Field(default=None, description="JSON introspection endpoint port")
     upstreams: tuple[UpstreamConfig, ...] = Field(
         default=(), description="`[[node.upstreams]]`, see below")
     routes: tuple[StaticRoute, ...] = Field(default=(), description="`[[node.routes]]`, see below")
@@ -186,15 +184,7 @@ class NodeConfig(Section):
             raise ValueError(f"needed for security profile {profile}")
         return value
 
-    @field_validator("hop_limit")
-    @classmethod
-    def _hop_limit(cls, value: int) -> int:
-        if not 1 <= value <= 64:
-            raise ValueError("must be 1..64")
-        return value
-
     _subprotocols = field_validator("subprotocols")(_subprotocols)
-    _port = field_validator("port", "http_port")(_port)
     _positive = field_validator("learned_ttl", "request_timeout", "announce_interval")(_positive)
 
 

@@ -3,13 +3,17 @@ written (FrameWriter), what a transport link must offer (TextLink), what observe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ocppnet.errors import ConnectionClosed
 from ocppnet.routing import LinkInfo
 from ocppnet.rpc.codec import encode
 from ocppnet.rpc.frames import Frame
+
+log = logging.getLogger("ocppnet.node.router")
 
 
 class FrameWriter(Protocol):
@@ -58,6 +62,22 @@ class FrameEvent:
     link_id: str
     direction: str  # "in" | "out"
     frame: Frame
+
+
+async def counted_write(
+    attached: AttachedLink, sending: Awaitable[None], node_id: str, message_id: str
+) -> bool:
+    """Await one write on ``attached`` and count it; False (logged) when the link closed."""
+    try:
+        await sending
+    except ConnectionClosed as exc:
+        log.info(
+            "event=write_failed node=%s link=%s message_id=%s reason=%r",
+            node_id, attached.info.link_id, message_id, exc.description,
+        )
+        return False
+    attached.frames_out += 1
+    return True
 
 
 class RoutedLink(Protocol):

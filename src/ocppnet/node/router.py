@@ -30,6 +30,7 @@ from ocppnet.node.link_state import (
     FrameWriter,
     RoutedLink,
     TextLink,
+    counted_write,
 )
 from ocppnet.node.plain_errors import plain_error
 from ocppnet.node.queue import ForwardQueue
@@ -264,23 +265,21 @@ class Router:
 
     async def receive(self, attached: AttachedLink, message: str | bytes) -> None:
         """One text message from a link: decode, decide, execute."""
-        info = attached.info
         attached.frames_in += 1
-        result = decode(message, overlay=info.overlay, version=attached.version)
+        result = decode(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
-            return
-        await self.route(attached, result)
+        else:
+            await self.route(attached, result)
 
     async def receive_binary(self, attached: AttachedLink, message: bytes) -> None:
         """One binary message from a link: decode (length, sha256), then :meth:`route_binary`."""
-        info = attached.info
         attached.frames_in += 1
-        result = decode_binary(message, overlay=info.overlay, version=attached.version)
-        if isinstance(result, DecodeFailure):
-            await self.answer_decode_failure(attached, result, "binary_decode_failed")
-            return
-        await self.route_binary(attached, result)
+        frame = decode_binary(message, overlay=attached.info.overlay, version=attached.version)
+        if isinstance(frame, BinaryFrame):
+            await self.route_binary(attached, frame)
+        else:
+            await self.answer_decode_failure(attached, frame, "binary_decode_failed")
 
     async def answer_decode_failure(
         self, attached: AttachedLink, failure: DecodeFailure, event: str
@@ -648,15 +647,10 @@ class Router:
             return False
         if attached.info.mode == "standard" and isinstance(frame, CallError):
             frame = plain_error(frame, attached.version)
-        try:
-            await attached.writer.write(frame)
-        except ConnectionClosed as exc:
-            log.info(
-                "event=write_failed node=%s link=%s message_id=%s reason=%r",
-                self.node_id, link_id, frame.message_id, exc.description,
-            )
+        if not await counted_write(
+            attached, attached.writer.write(frame), self.node_id, frame.message_id
+        ):
             return False
-        attached.frames_out += 1
         if self.observers:
             self._observe(link_id, "out", frame)
         return True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ class Drain:
     waiters: dict[tuple[str, str], asyncio.Future[Frame]] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
 class StoreAndForward:
     """The persistent queue per upstream and its in-order drain.
 
@@ -41,25 +43,15 @@ class StoreAndForward:
     in it); ``links`` is the router's table of attached links, only read here.
     """
 
-    def __init__(
-        self,
-        node_id: str,
-        queue: ForwardQueue | None,
-        links: Mapping[str, AttachedLink],
-        counters: dict[str, int],
-        *,
-        drain_timeout: float = 30.0,
-        wallclock: Callable[[], float],
-    ) -> None:
-        self.node_id = node_id
-        self.queue = queue
-        self.links = links
-        self.counters = counters
-        self.drain_timeout = drain_timeout
-        self.wallclock = wallclock
-        self.backlog: dict[str, int] = {}
-        """Requests kept per upstream (what ``snapshot()["queued"]`` shows)."""
-        self._drains: dict[str, Drain] = {}
+    node_id: str
+    queue: ForwardQueue | None
+    links: Mapping[str, AttachedLink]
+    counters: dict[str, int]
+    drain_timeout: float = 30.0
+    wallclock: Callable[[], float] = time.time
+    backlog: dict[str, int] = field(default_factory=dict)
+    """Requests kept per upstream (what ``snapshot()["queued"]`` shows)."""
+    _drains: dict[str, Drain] = field(default_factory=dict, repr=False)
 
     # --- life cycle ---------------------------------------------------------------------
 
