@@ -15,8 +15,9 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from ocppnet.errors import ConnectionClosed
 from ocppnet.node.application import BinaryApplication
-from ocppnet.node.link_state import AttachedLink, counted_write
+from ocppnet.node.link_state import AttachedLink, write_failed
 from ocppnet.rpc.binary import BinaryFrame, encode_binary
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame, MessageType, Send
 
@@ -72,9 +73,12 @@ class BinaryFrames:
                 "link_down" if attached is None else "no_binary",
             )
             return False
-        return await counted_write(
-            attached, attached.binary(encode_binary(frame)), self.node_id, frame.message_id
-        )
+        try:
+            await attached.binary(encode_binary(frame))
+        except ConnectionClosed as exc:
+            return write_failed(attached, self.node_id, frame.message_id, exc)
+        attached.frames_out += 1
+        return True
 
     async def deliver(self, frame: BinaryFrame, version: str) -> CallError | None:
         """A binary frame addressed to this node; returns the error to send back when nobody

@@ -64,20 +64,15 @@ class FrameEvent:
     frame: Frame
 
 
-async def counted_write(
-    attached: AttachedLink, sending: Awaitable[None], node_id: str, message_id: str
+def write_failed(
+    attached: AttachedLink, node_id: str, message_id: str, exc: ConnectionClosed
 ) -> bool:
-    """Await one write on ``attached`` and count it; False (logged) when the link closed."""
-    try:
-        await sending
-    except ConnectionClosed as exc:
-        log.info(
-            "event=write_failed node=%s link=%s message_id=%s reason=%r",
-            node_id, attached.info.link_id, message_id, exc.description,
-        )
-        return False
-    attached.frames_out += 1
-    return True
+    """Log a write that failed because the link closed; False, for the writer to return."""
+    log.info(
+        "event=write_failed node=%s link=%s message_id=%s reason=%r",
+        node_id, attached.info.link_id, message_id, exc.description,
+    )
+    return False
 
 
 class RoutedLink(Protocol):

@@ -30,7 +30,7 @@ from ocppnet.node.link_state import (
     FrameWriter,
     RoutedLink,
     TextLink,
-    counted_write,
+    write_failed,
 )
 from ocppnet.node.plain_errors import plain_error
 from ocppnet.node.queue import ForwardQueue
@@ -300,7 +300,9 @@ class Router:
         """Route one decoded frame that arrived on ``attached``."""
         if self.observers:
             self._observe(attached.info.link_id, "in", frame)
-        if self.store_forward.take_answer(attached.info.link_id, frame):
+        if self.store_forward.waiting and self.store_forward.take_answer(
+            attached.info.link_id, frame
+        ):
             return
         await self.execute(self.decide(attached, frame), attached)
 
@@ -407,8 +409,29 @@ class Router:
         """Carry out ``decision``; with ``body`` it was taken on that binary frame's surrogate
         and the bytes travel (answers and errors stay text frames)."""
         version = version or (source.version if source is not None else "2.0.1")
-        if isinstance(decision, Forward):
-            await self._forward(decision, source, version, body)
+        if isinstance(decision, Forward):  # the hot path: inline, text first
+            frame = decision.frame
+            link_id = decision.link_id
+            if self.guards and isinstance(frame, Call):
+                reason = self._guard(frame, version)
+                if reason is not None:
+                    await self._refuse_guarded(link_id, frame, reason, source, version)
+                    return
+            if body is not None:
+                await self._forward_binary(link_id, frame, body, source, version)
+                return
+            if self.store_forward.backlog.get(link_id) and self.store_forward.keeps(
+                frame, version
+            ):
+                # a backlog exists: keep this station's messages behind it, in order
+                assert isinstance(frame, Call)
+                if frame.path:
+                    self.pending.pop_source(frame.path[0], frame.message_id)
+                await self._store(link_id, frame, source, version)
+                return
+            self.counters["forwarded"] += 1
+            if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
+                await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
         elif isinstance(decision, Deliver):
             self.counters["delivered"] += 1
             if body is None:
@@ -437,49 +460,33 @@ class Router:
             self.counters["dropped"] += 1
             log.info("event=dropped node=%s reason=%r", self.node_id, decision.reason)
 
-    async def _forward(
-        self, decision: Forward, source: AttachedLink | None, version: str,
-        body: BinaryFrame | None,
+    async def _forward_binary(
+        self, link_id: str, carrier: Frame, body: BinaryFrame, source: AttachedLink | None,
+        version: str,
     ) -> None:
-        frame = decision.frame
-        link_id = decision.link_id
-        if self.guards and isinstance(frame, Call):
-            reason = self._guard(frame, version)
-            if reason is not None:
-                await self._refuse_guarded(link_id, frame, reason, source, version)
-                return
-        if body is not None:  # bytes: never queued; a link without binary frames is an error
-            self.counters["forwarded"] += 1
-            if await self.binary.write(link_id, rebind(body, frame)):
-                if self.observers:
-                    self._observe(link_id, "out", frame)
-            elif isinstance(frame, Call):
-                await self._not_written(
-                    link_id, frame, source, version,
-                    f"link {link_id} is down or carries no binary frames",
-                )
-            return
-        if self.store_forward.has_backlog(link_id) and self.store_forward.keeps(frame, version):
-            # a backlog exists: keep this station's messages behind it, in order
-            assert isinstance(frame, Call)
-            if frame.path:
-                self.pending.pop_source(frame.path[0], frame.message_id)
-            await self._store(link_id, frame, source, version)
-            return
+        """The bytes go on ``link_id`` (never queued); a link without binary frames is an
+        error for the sender."""
         self.counters["forwarded"] += 1
-        if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
-            # (sent stripped to a station: its pending entry answers on link loss)
-            if self.store_forward.keeps(frame, version):
-                self.pending.pop_source(frame.path[0], frame.message_id)
-                await self._store(link_id, frame, source, version)
-                return
-            await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
+        if await self.binary.write(link_id, rebind(body, carrier)):
+            if self.observers:
+                self._observe(link_id, "out", carrier)
+        elif isinstance(carrier, Call):
+            await self._not_written(
+                link_id, carrier, source, version,
+                f"link {link_id} is down or carries no binary frames", keep=False,
+            )
 
     async def _not_written(
         self, link_id: str, frame: Call, source: AttachedLink | None, version: str,
-        description: str,
+        description: str, *, keep: bool = True,
     ) -> None:
-        """A request could not be written on ``link_id``: its sender hears it now."""
+        """A request could not be written on ``link_id``: kept when it must not be lost (text
+        only, ``keep``), else its sender hears it now. (A text request sent stripped to a
+        station is not handled here: its pending entry answers when the link is lost.)"""
+        if keep and self.store_forward.keeps(frame, version):
+            self.pending.pop_source(frame.path[0], frame.message_id)
+            await self._store(link_id, frame, source, version)
+            return
         origin = self._forget_request(link_id, frame)
         if origin is None:
             return
@@ -647,10 +654,11 @@ class Router:
             return False
         if attached.info.mode == "standard" and isinstance(frame, CallError):
             frame = plain_error(frame, attached.version)
-        if not await counted_write(
-            attached, attached.writer.write(frame), self.node_id, frame.message_id
-        ):
-            return False
+        try:
+            await attached.writer.write(frame)
+        except ConnectionClosed as exc:
+            return write_failed(attached, self.node_id, frame.message_id, exc)
+        attached.frames_out += 1
         if self.observers:
             self._observe(link_id, "out", frame)
         return True

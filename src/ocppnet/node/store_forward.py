@@ -51,6 +51,8 @@ class StoreAndForward:
     wallclock: Callable[[], float] = time.time
     backlog: dict[str, int] = field(default_factory=dict)
     """Requests kept per upstream (what ``snapshot()["queued"]`` shows)."""
+    waiting: int = 0
+    """Drained requests waiting for their answer now (0: :meth:`take_answer` takes nothing)."""
     _drains: dict[str, Drain] = field(default_factory=dict, repr=False)
 
     # --- life cycle ---------------------------------------------------------------------
@@ -90,9 +92,6 @@ class StoreAndForward:
             isinstance(frame, Call) and self.queue is not None
             and must_not_lose(version, frame.action)
         )
-
-    def has_backlog(self, upstream: str) -> bool:
-        return bool(self.backlog.get(upstream))
 
     def take_answer(self, link_id: str, frame: Frame) -> bool:
         """True when ``frame`` (read on ``link_id``) answers a request of the drain."""
@@ -155,6 +154,7 @@ class StoreAndForward:
                 key = (item.source, item.call.message_id)
                 future: asyncio.Future[Frame] = loop.create_future()
                 drain.waiters[key] = future
+                self.waiting += 1
                 try:
                     await attached.writer.write(frame_for_link(item.call, attached.info))
                     answer = await asyncio.wait_for(future, self.drain_timeout)
@@ -166,6 +166,7 @@ class StoreAndForward:
                     return
                 finally:
                     drain.waiters.pop(key, None)
+                    self.waiting -= 1
                 if isinstance(answer, CallError) and answer.error_code == "NetworkingError":
                     log.warning(
                         "event=drain_paused node=%s upstream=%s reason=%r",
