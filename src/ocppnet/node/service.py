@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ocppnet.api import ApiSection, TokenTable, serve_api
 from ocppnet.errors import ConfigError
 from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.loadmgmt.manager import LoadManager
 from ocppnet.node.config import NodeConfig
 from ocppnet.node.endpoint import LocalEndpoint
-from ocppnet.node.introspection import introspection_app
+from ocppnet.node.http_api import node_http_app
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.node.router import Router
 from ocppnet.node.upstream import Upstream
@@ -29,7 +30,7 @@ from ocppnet.plausibility.node_guard import plausibility_guard
 from ocppnet.routing import DEFAULT_ROUTE, LinkInfo, build_announcement
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.transport.handlers import Handlers
-from ocppnet.transport.http import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer
 from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import ServerSecurity, StaticPasswords
@@ -82,8 +83,10 @@ class Node:
         *,
         security: ServerSecurity | None = None,
         options: LinkOptions | None = None,
+        api: TokenTable | ApiSection | None = None,
     ) -> None:
         self.config = config
+        self.api = api  # [api] tokens of the HTTP server (http_port)
         self.security = security
         self.options = options or LinkOptions()
         self.queue = ForwardQueue(config.queue) if config.queue else None
@@ -169,11 +172,11 @@ class Node:
             self.load_manager = load_manager_for(self.router, self.config.load_management)
             self.load_manager.start()
         if self.config.http_port is not None:
+            app = node_http_app(self.config.id, self.router, self.snapshot, auth=self.api,
+                                queue=self.queue, upstreams=self.upstreams.keys)
             try:
-                self.http = await serve_http(
-                    introspection_app(self.snapshot), self.config.http_host,
-                    self.config.http_port,
-                )
+                self.http = await serve_api(app, self.config.http_host, self.config.http_port,
+                                            what="the node's HTTP API (node.http_host)")
             except OSError as exc:
                 where = f"{self.config.http_host}:{self.config.http_port}"
                 raise OSError(
