@@ -30,6 +30,7 @@ async def test_store_and_forward_keeps_acknowledges_and_drains_in_order() -> Non
     assert [(a.message_id, a.payload, a.dest, a.path) for a in acks] == [
         (f"tx{n}", {}, "CS-1", ("NODE-A",)) for n in range(3)]
     assert sf.backlog == {"CSMS-1": 3} and sf.counters["queued"] == 3
+    assert sf.answering_for() == {"CS-1"}  # announced upstream until answered
 
     writer = FakeWriter()
     links["CSMS-1"] = AttachedLink(UP, "2.0.1", writer, 0.0)
@@ -42,6 +43,7 @@ async def test_store_and_forward_keeps_acknowledges_and_drains_in_order() -> Non
         assert sf.take_answer("CSMS-1", answer)
     await settle()
     assert sf.backlog == {"CSMS-1": 0} and sf.counters["drained"] == 3 and sf.waiting == 0
+    assert sf.answering_for() == set()
     assert not sf.take_answer("CSMS-1", CallResult("tx0", {}, "CS-1", ("CSMS-1",)))
     await sf.stop()
 

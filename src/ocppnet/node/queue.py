@@ -100,6 +100,10 @@ class ForwardQueue:
             for row in rows
         ]
 
+    def sources(self) -> set[str]:
+        """Originators (PATH[0]) of the requests still queued, for any upstream."""
+        return {row[0] for row in self._db.execute("SELECT DISTINCT source FROM queue")}
+
     def upstreams(self) -> list[str]:
         """Upstreams with a backlog (at start-up: what a previous run left queued)."""
         return [row[0] for row in self._db.execute("SELECT DISTINCT upstream FROM queue")]

@@ -272,7 +272,10 @@ class Node:
 
     async def announce(self) -> None:
         now = self.router.clock()
-        destinations = self.router.table.downstream_destinations(now)
+        destinations = sorted(
+            {*self.router.table.downstream_destinations(now),
+             *self.router.store_forward.answering_for()} - {self.config.id}
+        )
         ttl = max(1, int(self.config.announce_interval * 3))
         versions = dict(self.router.peer_versions)
         for attached in self.router.links.values():

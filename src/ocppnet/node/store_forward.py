@@ -86,6 +86,13 @@ class StoreAndForward:
 
     # --- what the router asks -----------------------------------------------------------
 
+    def answering_for(self) -> set[str]:
+        """Stations whose kept requests still wait for the upstream's answer: the node must
+        stay their route (announced) until the drain has them answered, even when they left."""
+        if self.queue is None or not any(self.backlog.values()):
+            return set()
+        return self.queue.sources()
+
     def keeps(self, frame: Frame, version: str) -> bool:
         """True when ``frame`` is a request this node keeps rather than loses."""
         return (
