@@ -19,6 +19,7 @@ from benchmarks import (
     bench_csms,
     bench_forwarding,
     bench_micro,
+    bench_twin,
     bench_wslib,
 )
 from benchmarks.processes import raise_fd_limit, uvloop_available
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "canonical": bench_micro.canonical,
     "wslib": bench_wslib.run,
     "api": bench_api.run,
+    "twin": bench_twin.run,
 }
 
 
