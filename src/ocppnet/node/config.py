@@ -20,6 +20,7 @@ from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.node.mirror_config import MirrorSection
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
+from ocppnet.routing.ids import NodeId
 from ocppnet.rpc.versions import SUBPROTOCOLS
 
 UpstreamMode = Literal["overlay", "standard", "auto"]
@@ -116,7 +117,7 @@ class StaticRoute(Section):
 class NodeConfig(Section):
     """The ``[node]`` table."""
 
-    id: str = Field(description="this node's id (not `CSMS`, `*`, `*default*`)")
+    id: NodeId = Field(description="this node's id (not `CSMS`, `*`, `*default*`)")
     host: str = Field(default="127.0.0.1", description="downstream listen address")
     port: Port = Field(default=0, description="downstream listen port; 0 = any free port")
     security_profile: int = Field(
@@ -155,13 +156,6 @@ class NodeConfig(Section):
         default=None, description="`[node.plausibility]`: check what stations report")
     mirror: MirrorSection | None = Field(
         default=None, description="`[node.mirror]`: copy station telemetry to a twin")
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not is_node_id(value):
-            raise ValueError(f"{value!r} is not a valid node id")
-        return value
 
     @field_validator("security_profile")
     @classmethod

@@ -36,6 +36,7 @@ from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import ServerSecurity, StaticPasswords
 from ocppnet.transport.server import LinkServer, serve
+from ocppnet.transport.tasks import cancel_and_wait
 
 log = logging.getLogger("ocppnet.node")
 
@@ -199,11 +200,7 @@ class Node:
         if self.load_manager is not None:
             await self.load_manager.stop()
             self.load_manager = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.http is not None:
             await self.http.close()

@@ -11,7 +11,6 @@ router's links (a read-only mapping) to write the backlog. The semantics are in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from ocppnet.node.offline import must_not_lose, offline_ack
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.routing import frame_for_link
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
+from ocppnet.transport.tasks import cancel_and_wait
 
 log = logging.getLogger("ocppnet.node.router")
 
@@ -64,12 +64,7 @@ class StoreAndForward:
                 self.backlog[upstream] = self.queue.count(upstream)
 
     async def stop(self) -> None:
-        tasks = [d.task for d in self._drains.values() if d.task is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(d.task for d in self._drains.values() if d.task is not None)
 
     def link_up(self, link_id: str) -> None:
         """An upstream came up: send its backlog."""

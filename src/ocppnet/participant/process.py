@@ -13,7 +13,6 @@ the preferred one is down and back when it returns (docs/routing.md "Precedence"
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import Handlers
 from ocppnet.transport.http import HttpServer, serve_http
 from ocppnet.transport.secured import secure_handlers
+from ocppnet.transport.tasks import cancel_and_wait
 
 __all__ = ["Participant"]
 
@@ -123,11 +123,7 @@ class Participant:
                 task.cancel()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.http is not None:
             await self.http.close()
