@@ -13,7 +13,7 @@ from ocppnet.api import api_app
 from ocppnet.csms import CsmsApp, CsmsConfig
 from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.signed_meter import MeteringSection
-from ocppnet.web.api import serve_http
+from ocppnet.transport.http import serve_http
 
 from .conftest import Clock, send
 from .test_signed_meter import event, ocmf

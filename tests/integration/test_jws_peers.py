@@ -24,7 +24,6 @@ from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
 from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import record_verdicts, secure_handlers
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicySet
 from ocppnet.security.roles import RoleSet
@@ -34,6 +33,7 @@ from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.transport import Backoff
+from ocppnet.transport.secured import record_verdicts, secure_handlers
 
 STATION, CSMS, GRID = (KeyPair.generate("secp256r1") for _ in range(3))
 

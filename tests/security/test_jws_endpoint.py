@@ -16,17 +16,17 @@ from ocppnet.errors import CallErrorReceived
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Frame, JsonObject
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import (
-    record_verdicts,
-    secure_handlers,
-    security_decision,
-    signed_call,
-)
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicySet
 from ocppnet.security.trust import TrustStore
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import CallContext, Handlers
+from ocppnet.transport.secured import (
+    record_verdicts,
+    secure_handlers,
+    security_decision,
+    signed_call,
+)
 
 from .test_jws import _tampered, hand_jws, hand_verify_es256, header, unb64u
 

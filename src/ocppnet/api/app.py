@@ -24,7 +24,7 @@ from ocppnet.api.errors import install_error_handlers
 from ocppnet.api.metrics import metrics_response, new_registry, registry_of
 from ocppnet.api.requests import RequestCounter
 from ocppnet.api.tokens import Grant, TokenTable
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
 
 API_PREFIX = "/api/v1"
 

@@ -47,17 +47,17 @@ from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
 from ocppnet.pki.tls import ThrowawayPki
 from ocppnet.rpc.frames import Call
 from ocppnet.security import KeyPair, PolicySet, RoleSet, SecurityContext, TrustStore, verify
-from ocppnet.security.endpoint import verdict_summary
 from ocppnet.security.keys import private_pem
 from ocppnet.security.node_guard import signature_guard
 from ocppnet.security.policy import PolicyDecision
 from ocppnet.security.signer import CommandSigner, external_limit_profile
+from ocppnet.security.verdicts import verdict_summary
 from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.stats import StationStats
 from ocppnet.transport.csms_server import CsmsServer
-from ocppnet.web.api import HttpServer
+from ocppnet.transport.http import HttpServer
 from ocppnet.web.dashboard import Dashboard
 from ocppnet.web.feed import MessageFeed, message_entry
 

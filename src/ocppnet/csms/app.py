@@ -25,11 +25,12 @@ from ocppnet.csms.signed_meter import MeteringSection, SignedMeterService
 from ocppnet.errors import NotImplementedAction, OcppNetError, UnknownClient
 from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
 from ocppnet.routing import is_node_id
-from ocppnet.security.endpoint import security_decision, verdict_summary
+from ocppnet.security.verdicts import verdict_summary
 from ocppnet.store import Direction, IdTokenRecord, MessageLogEntry, Store, open_store
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.csms_server import CsmsServer, serve_csms
 from ocppnet.transport.handlers import CallContext, Handlers
+from ocppnet.transport.secured import security_decision
 from ocppnet.transport.security import ServerSecurity
 
 log = logging.getLogger("ocppnet.csms")

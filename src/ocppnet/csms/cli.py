@@ -31,10 +31,10 @@ from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import record_verdicts, secure_handlers
 from ocppnet.security.settings import load_security
 from ocppnet.transport.csms_server import CsmsServer
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
+from ocppnet.transport.secured import record_verdicts, secure_handlers
 from ocppnet.web.dashboard import Dashboard, NodeSource
 from ocppnet.web.feed import MessageFeed
 

@@ -46,9 +46,9 @@ from ocppnet.grid.messages import (
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import security_decision
 from ocppnet.security.signatures import SignatureVerdict
 from ocppnet.transport.handlers import CallContext, Handler
+from ocppnet.transport.secured import security_decision
 
 __all__ = ["GridSite", "check_signing_key", "grid_command"]
 

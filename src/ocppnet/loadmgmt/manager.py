@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocppnet.errors import OcppNetError
 from ocppnet.loadmgmt.allocator import EvseDemand, EvseKey, allocate, with_hysteresis
@@ -25,10 +25,6 @@ from ocppnet.node.endpoint import LocalEndpoint
 from ocppnet.node.link_state import FrameEvent
 from ocppnet.node.router import Router
 from ocppnet.rpc.frames import Call, CallResult
-from ocppnet.transport.handlers import Handlers
-
-if TYPE_CHECKING:
-    from ocppnet.node.service import Node
 
 log = logging.getLogger("ocppnet.loadmgmt")
 
@@ -60,14 +56,6 @@ class LoadManager:
         self.rebalances = 0
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-
-    @classmethod
-    def for_node(cls, node: Node, config: LoadConfig) -> LoadManager:
-        """Attach to ``node``, reusing its local application when it already is an endpoint."""
-        local = node.router.local
-        endpoint = local if isinstance(local, LocalEndpoint) else LocalEndpoint(
-            node.router, Handlers(), call_timeout=config.call_timeout_s)
-        return cls(node.router, endpoint, config)
 
     # --- life cycle ---------------------------------------------------------------------
 

@@ -113,13 +113,14 @@ class ForwardQueue:
             for row in rows
         ]
 
+    def sources(self) -> set[str]:
+        """Originators (PATH[0]) of the requests still queued, for any upstream."""
+        return {row[0] for row in self._db.execute("SELECT DISTINCT source FROM queue")}
+
     def upstreams(self) -> list[str]:
         """Upstreams with a backlog (at start-up: what a previous run left queued)."""
         return [row[0] for row in self._db.execute("SELECT DISTINCT upstream FROM queue")]
 
-    def sources(self) -> list[str]:
-        """The ids whose queued requests wait to be sent (their answers come back here)."""
-        return [row[0] for row in self._db.execute("SELECT DISTINCT source FROM queue")]
 
     def count(self, upstream: str | None = None) -> int:
         if upstream is None:

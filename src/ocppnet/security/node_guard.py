@@ -20,9 +20,9 @@ from collections.abc import Callable, Collection
 
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import Clock, verdict_summary, wall_clock
 from ocppnet.security.jws import unsigned_action
 from ocppnet.security.policy import PolicyDecision
+from ocppnet.security.verdicts import Clock, verdict_summary, wall_clock
 
 __all__ = ["NodeGuard", "signature_guard"]
 

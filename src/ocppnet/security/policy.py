@@ -248,6 +248,12 @@ def _requirement_failure(
     return None
 
 
+_NEEDS = {
+    "keys": (Requirement.ALL_LISTED, "all_listed needs at least one key id"),
+    "roles": (Requirement.ROLE, "require = 'role' needs at least one role"),
+}
+
+
 class RuleSection(Section):
     """One ``[[policies.rules]]`` table (docs/signatures.md)."""
 
@@ -261,18 +267,13 @@ class RuleSection(Section):
     authorize: bool | None = None
     on_failure: OnFailure = OnFailure.REJECT
 
-    @field_validator("keys")
+    @field_validator("keys", "roles")
     @classmethod
-    def _keys(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        if info.data.get("require") is Requirement.ALL_LISTED and not value:
-            raise ValueError("all_listed needs at least one key id")
-        return value
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        if info.data.get("require") is Requirement.ROLE and not value:
-            raise ValueError("require = 'role' needs at least one role")
+    def _named(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """``all_listed`` needs keys, ``role`` needs roles."""
+        needs, problem = _NEEDS[info.field_name or ""]
+        if info.data.get("require") is needs and not value:
+            raise ValueError(problem)
         return value
 
     def rule(self) -> Rule:

@@ -23,7 +23,6 @@ from ocppnet.errors import CallTimeout, ConnectionClosed, OcppNetError
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.rpc.versions import check_version, subprotocol_for_version
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import secure_handlers, sign_request, signed_call
 from ocppnet.station.clock import Clock, SimClock
 from ocppnet.station.dialect import Dialect
 from ocppnet.station.events import (
@@ -43,6 +42,7 @@ from ocppnet.station.telemetry import StationTelemetry, TelemetryPlan
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
 from ocppnet.transport.client import StationClient
+from ocppnet.transport.secured import secure_handlers, sign_request, signed_call
 
 if TYPE_CHECKING:
     from ocppnet.station.webpay import StationWebPayments

@@ -42,7 +42,7 @@ from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.webpay import StationWebPayments, WebPaymentsCtrlr, attach_web_payments
-from ocppnet.web.api import serve_http
+from ocppnet.transport.http import serve_http
 from ocppnet.webpay.totp import TotpSettingsError, remaining_s
 from ocppnet.webpay.url_template import UrlTemplate, UrlTemplateError
 

@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from ocppnet.node.router import Router
 from ocppnet.store import Store
-from ocppnet.web.api import JsonResponse
+from ocppnet.transport.http import JsonResponse
 from ocppnet.web.feed import MessageFeed
 from ocppnet.web.stations import station_rows
 from ocppnet.web.topology import StationView, build_topology

@@ -1,4 +1,6 @@
-"""End-to-end security at an endpoint (station, CSMS, service): a Handlers wrapper + signed calls.
+"""End-to-end security on a Connection (station, CSMS, participant): a Handlers wrapper + signed
+calls. The asyncio side of :mod:`ocppnet.security` (which stays pure): it wraps transport's
+:class:`Handlers` and :class:`Connection`.
 
 :func:`secure_handlers` wraps a transport :class:`Handlers` registry so that every incoming
 request is checked with :meth:`SecurityContext.check_incoming` before its handler runs:
@@ -19,7 +21,6 @@ import logging
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ocppnet.errors import DropRequest, InternalError, SecurityError, error_class
@@ -28,12 +29,12 @@ from ocppnet.security.context import SecurityContext
 from ocppnet.security.jws import is_signed, signed_action, unsigned_action
 from ocppnet.security.management import MANAGEMENT_ACTIONS
 from ocppnet.security.policy import Outcome, PolicyDecision
+from ocppnet.security.verdicts import Clock, verdict_summary, wall_clock
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import CallContext, Handler, Handlers
 from ocppnet.validation import validate
 
 __all__ = [
-    "Clock",
     "MessageRecorder",
     "SecuredHandlers",
     "VerdictHook",
@@ -42,40 +43,19 @@ __all__ = [
     "security_decision",
     "sign_request",
     "signed_call",
-    "verdict_summary",
-    "wall_clock",
 ]
 
-log = logging.getLogger("ocppnet.security")
+log = logging.getLogger("ocppnet.security")  # (the events are security events)
 
-Clock = Callable[[], datetime]
 #: ``hook(ctx, payload, decision)``: called for every checked request (accepted or not).
 VerdictHook = Callable[[CallContext, JsonObject, PolicyDecision], None]
 
 _decision: ContextVar[PolicyDecision | None] = ContextVar("ocppnet_security_decision", default=None)
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 def security_decision() -> PolicyDecision | None:
     """Inside a handler run by :class:`SecuredHandlers`: the decision on its request."""
     return _decision.get()
-
-
-def verdict_summary(decision: PolicyDecision) -> str:
-    """A short verdict for logs and the CSMS message log: ``unsigned``, ``valid``,
-    ``valid,unknown_key``, ``invalid (reject: ...)``; the outcome is added unless clean."""
-    if not decision.verdicts:
-        text = "unsigned"
-    else:
-        text = ",".join(dict.fromkeys(v.status.value for v in decision.verdicts))
-    if not decision.accepted:
-        text = f"{text} ({decision.outcome.value}: {decision.reason})"
-    elif decision.logged_failure:
-        text = f"{text} (accepted and logged: {decision.reason})"
-    return text[:500]
 
 
 class SecuredHandlers(Handlers):
