@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.events import EventBus, StationChanged
 from ocppnet.csms.timestamps import format_time
+from ocppnet.security.context import SecurityContext
 from ocppnet.store import StationBoot, Store
 
 
@@ -71,6 +72,7 @@ class CsmsCore:
         self.clock = clock
         self.links: dict[str, StationLink] = {}
         self.paths: dict[str, tuple[str, ...]] = {}
+        self.tariff_trust: SecurityContext | None = None  # who may issue tariffs (tariff_check)
 
     def note_link(self, ctx: RequestContext) -> None:
         """Remember the connection a station's request came on (for CSMS-initiated calls)."""

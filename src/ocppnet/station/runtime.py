@@ -35,6 +35,7 @@ from ocppnet.station.offline_queue import OfflineQueue, QueuedMessage
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.states import ConnectorStatus, is_active
 from ocppnet.station.stats import StationStats
+from ocppnet.station.tariffs import StationTariffs
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
 from ocppnet.transport.client import StationClient
@@ -85,6 +86,9 @@ class SimulatedStation:
         self.handlers = Handlers()
         self.dialect: Dialect = self._make_dialect()
         self.dialect.register(self.handlers)
+        self.tariffs = StationTariffs(self)
+        if self.version == "2.1":
+            self.tariffs.register(self.handlers)
         incoming = self.handlers if security is None else secure_handlers(self.handlers, security)
         self.client = StationClient(
             url, station_id, handlers=incoming,

@@ -84,7 +84,7 @@ class Period:
     """One ChargingPeriodType: consecutive pieces priced by the same elements of one tariff."""
 
     start: Decimal
-    tariff_id: str
+    tariff_id: str | None  # None: before the first tariff, not priced
     key: tuple[Any, ...]
     energy_wh: Decimal = _ZERO
     charging_s: Decimal = _ZERO
@@ -101,7 +101,10 @@ class Period:
         if self.max_power_w is not None and self.min_power_w is not None:
             dims.append({"type": "MaxPower", "volume": float(round(self.max_power_w, 3))})
             dims.append({"type": "MinPower", "volume": float(round(self.min_power_w, 3))})
-        return {"startPeriod": _iso(self.start), "tariffId": self.tariff_id, "dimensions": dims}
+        out: dict[str, Any] = {"startPeriod": _iso(self.start), "dimensions": dims}
+        if self.tariff_id is not None:
+            out["tariffId"] = self.tariff_id
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,9 @@ class _Bounds:
     minutes: frozenset[int] | None  # local times of day that matter, None: calendar-free
 
 
+_UNPRICED = _Bounds((), (), (), (), None)
+
+
 def _bounds(tariff: Tariff) -> _Bounds:
     conds: list[Conditions] = []
     for dim in (tariff.energy, tariff.charging_time, tariff.idle_time):
@@ -263,7 +269,8 @@ def compute_cost(
     context: Context | None = None,
     decimals: int = 2,
 ) -> CostResult:
-    """The cost of the transaction whose readings (first = its start) are given."""
+    """The cost of the transaction whose readings (first = its start) are given; time before
+    the first segment's start is counted in usage but not priced."""
     ctx = context or Context(UTC)
     points = _points(readings)
     if not points:
@@ -271,8 +278,8 @@ def compute_cost(
     start = points[0].t
     segs = _segments(tariffs, start)
 
-    def in_force(t: Decimal) -> Tariff:
-        chosen = segs[0][1]
+    def in_force(t: Decimal) -> Tariff | None:
+        chosen = None
         for begins, tariff in segs:
             if begins <= t:
                 chosen = tariff
@@ -282,7 +289,7 @@ def compute_cost(
     sums = {name: Amount() for name in _DIMENSIONS}
     first = in_force(start)
     fixed = Amount()
-    if first.fixed_fee is not None:
+    if first is not None and first.fixed_fee is not None:
         local0 = _instant(start).astimezone(ctx.tz)
         for price in first.fixed_fee[0]:
             if fixed_holds(price.conditions, local0, ctx):
@@ -300,7 +307,7 @@ def compute_cost(
         t = here.t
         while t < there.t:
             tariff = in_force(t)
-            b = bounds.setdefault(id(tariff), _bounds(tariff))
+            b = _UNPRICED if tariff is None else bounds.setdefault(id(tariff), _bounds(tariff))
             state = State(energy, duration, charging_s, idle_s, power, charging, current)
             local = _instant(t).astimezone(ctx.tz)
             cut = there.t
@@ -322,7 +329,7 @@ def compute_cost(
             de = rate * dt
             chosen: list[int | None] = []
             for name in _DIMENSIONS:
-                dim = getattr(tariff, name)
+                dim: Any = None if tariff is None else getattr(tariff, name)
                 index = None if dim is None else _first(dim[0], state, local, ctx)
                 chosen.append(index)
                 if index is None:
@@ -331,9 +338,10 @@ def compute_cost(
                 net = _piece(name, prices[index], de, dt, charging)
                 if net:
                     sums[name] += Amount(net, with_tax(net, taxes))
-            key = (tariff.tariff_id, charging, *chosen)
+            tariff_id = None if tariff is None else tariff.tariff_id
+            key = (tariff_id, charging, *chosen)
             if not periods or periods[-1].key != key:
-                periods.append(Period(t, tariff.tariff_id, key))
+                periods.append(Period(t, tariff_id, key))
             period = periods[-1]
             period.energy_wh += de
             if charging:
@@ -351,7 +359,7 @@ def compute_cost(
             else:
                 idle_s = _snap(idle_s + dt, b.idle)
             t = cut
-    return _result(in_force(points[-1].t), fixed, sums, periods, energy, duration,
+    return _result(in_force(points[-1].t) or segs[0][1], fixed, sums, periods, energy, duration,
                    charging_s, idle_s, decimals)
 
 

@@ -1,0 +1,131 @@
+"""The CSMS recomputes every cost a 2.1 station reports and flags any difference.
+
+A station that calculates cost locally sends, with its TransactionEvents, the signed tariff(s)
+that price the transaction (``customData.tariffs``, see station/tariffs.py) and its running
+``costDetails``. The CSMS keeps each tariff as a station event ``TariffInUse`` (with its hash
+and whether its issuer signature verified against ``core.tariff_trust``), recomputes the cost
+with :func:`ocppnet.tariffs.compute_cost` from the meter values *it* stored and keeps the
+comparison as a station event ``CostCheck``. A difference is logged
+(``event=tariff_cost_mismatch``). The final event's answer carries the CSMS's ``totalCost``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
+from ocppnet.csms.meter import ENERGY_REGISTER
+from ocppnet.errors import SecurityError
+from ocppnet.store import MeterSample, StationEvent
+from ocppnet.tariffs import (
+    Context,
+    Reading,
+    TariffError,
+    TariffSegment,
+    compute_cost,
+    parse_tariff,
+    tariff_hash,
+    verify_tariff,
+)
+from ocppnet.tariffs.signing import VENDOR_ID
+
+__all__ = ["check_cost", "readings_from_samples", "with_cost_check"]
+
+log = logging.getLogger("ocppnet.csms.tariffs")
+
+TARIFF_IN_USE = "TariffInUse"
+COST_CHECK = "CostCheck"
+_TO_WH = {"Wh": 1.0, "kWh": 1000.0}
+
+
+def readings_from_samples(samples: list[MeterSample]) -> list[Reading]:
+    """The whole-meter energy register readings among stored samples, in Wh."""
+    return [
+        Reading(s.timestamp, s.value * _TO_WH[s.unit or "Wh"]) for s in samples
+        if s.measurand == ENERGY_REGISTER and s.phase is None and s.value is not None
+        and (s.unit or "Wh") in _TO_WH
+    ]
+
+
+def _parse_from(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def _remember_tariffs(core: CsmsCore, station: str, tx: str, payload: Payload) -> None:
+    custom = payload.get("customData")
+    if not isinstance(custom, dict) or custom.get("vendorId") != VENDOR_ID:
+        return
+    for item in custom.get("tariffs") or ():
+        tariff, since = item.get("tariff"), _parse_from(item.get("from"))
+        if not isinstance(tariff, dict) or since is None:
+            log.warning("event=tariff_malformed station=%s transaction=%s", station, tx)
+            continue
+        verified, issuer = False, None
+        try:
+            check = verify_tariff(tariff, core.tariff_trust, action="ChangeTransactionTariff",
+                                  payload={"transactionId": tx, "tariff": tariff},
+                                  now=core.clock())
+            verified, issuer = True, check.issuer_key_id
+        except SecurityError as exc:
+            log.warning("event=tariff_unverified station=%s transaction=%s reason=%r",
+                        station, tx, exc.description)
+        await core.store.add_station_event(StationEvent(station, core.clock(), TARIFF_IN_USE, {
+            "transactionId": tx, "from": item["from"], "tariffId": tariff.get("tariffId"),
+            "hash": tariff_hash(tariff), "verified": verified, "issuer": issuer,
+            "tariff": tariff}))
+
+
+async def check_cost(core: CsmsCore, station: str, payload: Payload) -> dict[str, Any] | None:
+    """Store announced tariffs; recompute a reported cost. The CostCheck data, or None."""
+    tx = payload["transactionInfo"]["transactionId"]
+    await _remember_tariffs(core, station, tx, payload)
+    reported = payload.get("costDetails")
+    if not isinstance(reported, dict):
+        return None
+    record = await core.store.get_transaction(station, tx)
+    in_use = [e.data for e in await core.store.list_station_events(station, TARIFF_IN_USE)
+              if e.data.get("transactionId") == tx]
+    result: dict[str, Any] = {"transactionId": tx, "seqNo": payload.get("seqNo"),
+                              "eventType": payload["eventType"],
+                              "station": reported.get("totalCost", {}).get("total")}
+    try:
+        if record is None or not in_use:
+            raise TariffError("no stored tariff for this transaction")
+        segments = [TariffSegment(_parse_from(e["from"]) or core.clock(), parse_tariff(e["tariff"]))
+                    for e in in_use]
+        readings = readings_from_samples(await core.store.list_meter_samples(record.key))
+        ours = compute_cost(segments, readings, context=Context(UTC)).cost_details()
+        result["csms"] = ours["totalCost"]["total"]
+        result["match"] = result["csms"] == result["station"]
+        result["verified"] = all(e.get("verified") for e in in_use)
+    except TariffError as exc:
+        result.update(csms=None, match=False, verified=False, reason=exc.description)
+    if not result["match"]:
+        log.warning("event=tariff_cost_mismatch station=%s transaction=%s seq=%s station_cost=%s "
+                    "csms_cost=%s", station, tx, result["seqNo"], result["station"],
+                    result["csms"])
+    await core.store.add_station_event(StationEvent(station, core.clock(), COST_CHECK, result))
+    return result
+
+
+def with_cost_check(handler: CsmsHandler) -> CsmsHandler:
+    """Wrap the TransactionEvent handler: after it stored the event, check the cost."""
+
+    async def checked(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+        response = await handler(core, ctx, payload)
+        if ctx.version == "2.1":
+            result = await check_cost(core, ctx.remote_id, payload)
+            if result is not None and result.get("csms") and payload["eventType"] == "Ended":
+                response["totalCost"] = result["csms"]["inclTax"]
+        return response
+
+    checked.__name__ = handler.__name__
+    return checked

@@ -1,0 +1,181 @@
+"""OCPP 2.1 local cost calculation in the simulator: signed tariffs in, costDetails out.
+
+Handles SetDefaultTariff, GetTariffs, ClearTariffs, ChangeTransactionTariff and CostUpdated.
+A tariff is accepted only when its issuer signature verifies against the station's own trust
+store and the issuer holds a role allowing the action (:func:`ocppnet.tariffs.verify_tariff`);
+otherwise the request gets CALLERROR ``SecurityError``. Every TransactionEvent the station
+sends carries ``transactionInfo.tariffId`` and ``costDetails`` computed from exactly the
+readings it has reported so far, and — the first time a tariff prices the transaction — the
+signed tariff itself in ``customData`` so that the CSMS can recompute the cost.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ocppnet.station.meter import ENERGY
+from ocppnet.station.ocpp2 import Ocpp2
+from ocppnet.station.timestamps import from_iso, to_iso
+from ocppnet.tariffs import (
+    Context,
+    HeldTariff,
+    Reading,
+    TariffBook,
+    TariffError,
+    compute_cost,
+    parse_tariff,
+    verify_tariff,
+)
+from ocppnet.tariffs.signing import VENDOR_ID
+from ocppnet.transport import CallContext, Handlers
+
+if TYPE_CHECKING:
+    from ocppnet.station.runtime import SimulatedStation
+
+log = logging.getLogger("ocppnet.station.tariffs")
+
+__all__ = ["StationTariffs", "readings_of"]
+
+
+def readings_of(meter_values: Any) -> list[Reading]:
+    """Energy register readings (Wh) of an OCPP 2.x ``meterValue`` array."""
+    out = []
+    for mv in meter_values or ():
+        for sv in mv.get("sampledValue", ()):
+            unit = (sv.get("unitOfMeasure") or {}).get("unit", "Wh")
+            if sv.get("measurand", ENERGY) == ENERGY and sv.get("phase") is None and \
+                    unit in ("Wh", "kWh"):
+                scale = 1000 if unit == "kWh" else 1
+                multiplier = (sv.get("unitOfMeasure") or {}).get("multiplier", 0)
+                out.append(Reading(_when(mv["timestamp"]),
+                                   float(sv["value"]) * scale * 10 ** multiplier))
+    return out
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromtimestamp(from_iso(text), UTC)
+
+
+def _rejected(reason: str, detail: str) -> dict[str, Any]:
+    return {"status": "Rejected",
+            "statusInfo": {"reasonCode": reason[:20], "additionalInfo": detail[:512]}}
+
+
+class StationTariffs:
+    """The station's tariffs and the running cost of its transactions."""
+
+    def __init__(self, station: SimulatedStation, context: Context | None = None) -> None:
+        self.station = station
+        self.context = context or Context(UTC)
+        self.book = TariffBook()
+        self.readings: dict[str, list[Reading]] = {}
+        self.announced: dict[str, set[str]] = {}
+        self.costs: dict[str, dict[str, Any]] = {}  # last costDetails sent, per transaction
+        self.central: dict[str, float] = {}  # CostUpdated totals from the CSMS
+
+    def register(self, handlers: Handlers) -> None:
+        handlers.add("SetDefaultTariff", self.on_set_default_tariff)
+        handlers.add("GetTariffs", self.on_get_tariffs)
+        handlers.add("ClearTariffs", self.on_clear_tariffs)
+        handlers.add("ChangeTransactionTariff", self.on_change_transaction_tariff)
+        handlers.add("CostUpdated", self.on_cost_updated)
+
+    def _now(self) -> datetime:
+        return _when(to_iso(self.station.clock.now()))  # the instant as the wire shows it
+
+    def _verified(self, action: str, payload: dict[str, Any]) -> HeldTariff | dict[str, Any]:
+        """Raises SecurityError (CALLERROR) for an unsigned/altered/untrusted tariff."""
+        verified = verify_tariff(payload["tariff"], self.station.security, action=action,
+                                 payload=payload, now=self._now())
+        try:
+            model = parse_tariff(payload["tariff"])
+        except TariffError as exc:
+            return _rejected("InvalidTariff", exc.description)
+        return HeldTariff(model, verified)
+
+    # --- handlers ------------------------------------------------------------------------
+
+    async def on_set_default_tariff(self, ctx: CallContext,
+                                    payload: dict[str, Any]) -> dict[str, Any]:
+        evse_id = payload["evseId"]
+        if evse_id and evse_id not in self.station.model.evses:
+            return _rejected("UnknownEvse", f"no EVSE {evse_id}")
+        held = self._verified("SetDefaultTariff", payload)
+        if isinstance(held, dict):
+            return held
+        status = self.book.set_default(evse_id, held)
+        log.info("event=tariff_default station=%s evse=%s tariff=%s issuer=%s status=%s",
+                 self.station.station_id, evse_id, held.tariff_id,
+                 held.verified.issuer_key_id, status)
+        return {"status": status}
+
+    async def on_change_transaction_tariff(self, ctx: CallContext,
+                                           payload: dict[str, Any]) -> dict[str, Any]:
+        station, model = self.station, self.station.model
+        tx = payload["transactionId"]
+        evse = model.find_transaction(tx)
+        if evse is None:
+            return {"status": "TxNotFound"}
+        held = self._verified("ChangeTransactionTariff", payload)
+        if isinstance(held, dict):
+            return held
+        now = self._now()
+        status = self.book.change(tx, held, now)
+        log.info("event=tariff_changed station=%s transaction=%s tariff=%s status=%s",
+                 station.station_id, tx, held.tariff_id, status)
+        if status == "Accepted":  # a reading at the change, so both ends cut the cost there
+            station.apply(model.advance(now.timestamp()))
+            dialect = station.dialect
+            assert isinstance(dialect, Ocpp2)  # tariffs are OCPP 2.1
+            message = dialect.meter_message(evse, now.timestamp(), not station.online,
+                                            trigger="TariffChanged")
+            if message is not None:
+                station.queue.push(message)
+                station.wake()
+        return {"status": status}
+
+    async def on_get_tariffs(self, ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        assignments = self.book.assignments(payload["evseId"])
+        if not assignments:
+            return {"status": "NoTariff"}
+        return {"status": "Accepted", "tariffAssignments": assignments}
+
+    async def on_clear_tariffs(self, ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"clearTariffsResult": self.book.clear(payload.get("tariffIds"),
+                                                      payload.get("evseId"))}
+
+    async def on_cost_updated(self, ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        self.central[payload["transactionId"]] = float(payload["totalCost"])
+        return {}
+
+    # --- outgoing ------------------------------------------------------------------------
+
+    def annotate(self, payload: dict[str, Any]) -> None:
+        """Add tariffId, costDetails and newly used signed tariffs to a TransactionEvent."""
+        info = payload["transactionInfo"]
+        tx = info["transactionId"]
+        if payload["eventType"] == "Started":
+            evse_id = (payload.get("evse") or {}).get("id", 0)
+            self.book.start(tx, evse_id, _when(payload["timestamp"]))
+        readings = self.readings.setdefault(tx, [])
+        readings.extend(readings_of(payload.get("meterValue")))
+        held = self.book.current(tx)
+        if held is not None and readings:
+            info["tariffId"] = held.tariff_id
+            sent = self.announced.setdefault(tx, set())
+            new = [{"from": to_iso(at.timestamp()), "tariff": h.verified.tariff}
+                   for at, h in self.book.transactions.get(tx, ())
+                   if h.verified.hash not in sent]
+            if new:
+                payload["customData"] = {"vendorId": VENDOR_ID, "tariffs": new}
+                sent.update(h.verified.hash for _, h in self.book.transactions[tx])
+            details = compute_cost(self.book.segments(tx), readings,
+                                   context=self.context).cost_details()
+            payload["costDetails"] = details
+            self.costs[tx] = details
+        if payload["eventType"] == "Ended":
+            self.book.end(tx)
+            self.readings.pop(tx, None)
+            self.announced.pop(tx, None)
