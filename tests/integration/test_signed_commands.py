@@ -2,7 +2,7 @@
 and two networking nodes to a simulated station, which verifies it against its own trust store
 and applies it; tampered, out-of-role and replayed commands are refused with SecurityError.
 
-    GRID-1 (SigningParticipant) ──overlay──┐
+    GRID-1 (Participant) ──overlay──┐
                                           CSMS-1 (CsmsApp on serve_overlay_csms)
                                              │ overlay
                                           NODE-B   (can be made malicious: rewrites payloads)
@@ -28,11 +28,11 @@ from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
 from ocppnet.node.router import FrameEvent
 from ocppnet.node.service import Node
-from ocppnet.rpc.frames import Call
+from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
+from ocppnet.rpc.frames import Call, JsonObject
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.node_guard import signature_guard
-from ocppnet.security.participant import SigningParticipant
 from ocppnet.security.policy import PolicySet
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.signer import CommandSigner, external_limit_profile
@@ -90,7 +90,7 @@ class Net:
     """The running topology and the hooks the tests turn on."""
 
     def __init__(self, app: CsmsApp, csms: OverlayCsmsServer, node_b: Node, node_a: Node,
-                 station: SimulatedStation, grid: SigningParticipant) -> None:
+                 station: SimulatedStation, grid: Participant) -> None:
         self.app, self.csms, self.node_b, self.node_a = app, csms, node_b, node_a
         self.station, self.grid = station, grid
         self.tamper = False
@@ -159,12 +159,18 @@ async def net(keys: dict[str, KeyPair]) -> AsyncIterator[Net]:
             await asyncio.wait_for(task, 5)
 
         stack.push_async_callback(stop_station)
-        grid = SigningParticipant(
-            "GRID-1", f"ws://127.0.0.1:{csms.port}/ocpp", CommandSigner(keys["grid"]),
-            security=grid_security(keys["station"]), call_timeout=5.0)
+        grid = Participant(
+            ParticipantSection(id="GRID-1", call_timeout=5.0, upstreams=(UpstreamSection(
+                id="UPSTREAM", url=f"ws://127.0.0.1:{csms.port}/ocpp"),)),
+            signer=CommandSigner(keys["grid"]), security=grid_security(keys["station"]))
         await stack.enter_async_context(grid)
         await until(lambda: station.accepted)
         yield Net(app, csms, node_b, node_a, station, grid)
+
+
+def limit(net: Net, limit_w: float, **profile: Any) -> Awaitable[JsonObject]:
+    """The grid operator's signed ChargingStationExternalConstraints limit for CS-1."""
+    return net.grid.call("CS-1", "SetChargingProfile", external_limit_profile(limit_w, **profile))
 
 
 async def refused(send: Awaitable[Any]) -> CallErrorReceived:
@@ -176,7 +182,7 @@ async def refused(send: Awaitable[Any]) -> CallErrorReceived:
 
 async def test_signed_limit_crosses_csms_and_two_nodes_and_is_applied(net: Net) -> None:
     assert net.limit_w() is None
-    response = await net.grid.set_external_limit("CS-1", 6000, profile_id=41)
+    response = await limit(net, 6000, profile_id=41)
     assert response["status"] == "Accepted"
     assert len(response["signatures"]) == 1  # the station signed its answer; GRID-1 checked it
     assert net.limit_w() == 6000
@@ -185,13 +191,13 @@ async def test_signed_limit_crosses_csms_and_two_nodes_and_is_applied(net: Net) 
     assert arrived.payload == sent  # byte-for-byte is not needed, value-for-value is
     assert net.app.core.paths["CS-1"] == ("CS-1", "NODE-A", "NODE-B")  # the real path
 
-    raised = await net.grid.set_external_limit("CS-1", 11000, profile_id=41)
+    raised = await limit(net, 11000, profile_id=41)
     assert raised["status"] == "Accepted" and net.limit_w() == 11000
 
 
 async def test_a_node_that_modifies_the_command_is_caught_by_the_station(net: Net) -> None:
     net.tamper = True
-    error = await refused(net.grid.set_external_limit("CS-1", 5000))
+    error = await refused(limit(net, 5000))
     assert "invalid signature" in error.description
     [arrived] = net.to_station
     assert arrived.payload["chargingProfile"]["chargingSchedule"][0][
@@ -200,21 +206,21 @@ async def test_a_node_that_modifies_the_command_is_caught_by_the_station(net: Ne
 
 
 async def test_commands_outside_the_role_are_refused(net: Net) -> None:
-    low = await refused(net.grid.set_external_limit("CS-1", 3000))
+    low = await refused(limit(net, 3000))
     assert "violates ge 4200" in low.description
     amps = external_limit_profile(32)
     amps["chargingProfile"]["chargingSchedule"][0]["chargingRateUnit"] = "A"
-    in_amps = await refused(net.grid.send("CS-1", "SetChargingProfile", amps))
+    in_amps = await refused(net.grid.call("CS-1", "SetChargingProfile", amps))
     assert "chargingRateUnit: 'A' violates eq 'W'" in in_amps.description
-    reset = await refused(net.grid.send("CS-1", "Reset", {"type": "Immediate"}))
+    reset = await refused(net.grid.call("CS-1", "Reset", {"type": "Immediate"}))
     assert "Reset is not allowed for role(s) grid-operator" in reset.description
     assert net.limit_w() is None and net.station.reset_pending is None
 
 
 async def test_a_replayed_command_is_refused(net: Net) -> None:
-    assert (await net.grid.set_external_limit("CS-1", 7000))["status"] == "Accepted"
+    assert (await limit(net, 7000))["status"] == "Accepted"
     [(_, action, signed)] = net.grid.sent
-    error = await refused(net.grid.send_signed("CS-1", action, signed))
+    error = await refused(net.grid.call_signed("CS-1", action, signed))
     assert "replayed" in error.description
 
 
@@ -240,9 +246,9 @@ async def test_a_node_can_refuse_what_no_role_allows_before_the_station(
     guard = signature_guard(node_view, actions={"SetChargingProfile", "Reset"},
                             node_id="NODE-A")
     net.node_a.router.guards.append(guard)
-    error = await refused(net.grid.set_external_limit("CS-1", 1000))
+    error = await refused(limit(net, 1000))
     assert error.description.startswith("refused at node NODE-A:")
     assert "violates ge 4200" in error.description
     assert net.to_station == [] and guard.refused == 1
-    assert (await net.grid.set_external_limit("CS-1", 8000))["status"] == "Accepted"
+    assert (await limit(net, 8000))["status"] == "Accepted"
     assert net.limit_w() == 8000 and guard.checked == 2

@@ -39,15 +39,15 @@ from ocppnet.errors import OcppNetError
 from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.service import Node
+from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
 from ocppnet.pki.tls import ThrowawayPki
 from ocppnet.rpc.frames import Call
 from ocppnet.security import KeyPair, PolicySet, RoleSet, SecurityContext, TrustStore, verify
 from ocppnet.security.endpoint import verdict_summary
 from ocppnet.security.keys import private_pem
 from ocppnet.security.node_guard import signature_guard
-from ocppnet.security.participant import SigningParticipant
 from ocppnet.security.policy import Decision
-from ocppnet.security.signer import CommandSigner
+from ocppnet.security.signer import CommandSigner, external_limit_profile
 from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
@@ -134,7 +134,7 @@ class Demo:
         self.nodes: dict[str, Node] = {}
         self.stations: list[SimulatedStation] = []
         self.stats = StationStats()
-        self.grid: SigningParticipant | None = None
+        self.grid: Participant | None = None
         self.dashboard: Dashboard | None = None
         self.http: HttpServer | None = None
         self.curtailments: list[tuple[str, float, str]] = []  # (station, limit W, outcome)
@@ -209,9 +209,10 @@ class Demo:
                            "password": self.passwords["NODE-B"]}],
         })
 
-        self.grid = grid = SigningParticipant(
-            GRID_ID, csms_url, CommandSigner(self.grid_key, description="curtailment"),
-            upstream_id=CSMS_ID, password=self.passwords[GRID_ID])
+        self.grid = grid = Participant(
+            ParticipantSection(id=GRID_ID, upstreams=(UpstreamSection(
+                id=CSMS_ID, url=csms_url, password=self.passwords[GRID_ID]),)),
+            signer=CommandSigner(self.grid_key, description="curtailment"))
         self.feed.tap(grid.router, verdict=self._check)
         await grid.start()
         stack.push_async_callback(grid.stop)
@@ -291,7 +292,8 @@ class Demo:
             if station_id in self.app.core.links:
                 limit = next(limits)
                 try:
-                    answer = await self.grid.set_external_limit(station_id, limit)
+                    answer = await self.grid.call(
+                        station_id, "SetChargingProfile", external_limit_profile(limit))
                     outcome = str(answer.get("status"))
                 except OcppNetError as exc:
                     outcome = f"{exc.code}: {exc.description}"

@@ -12,37 +12,15 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 from ocppnet.errors import ConfigError
-from ocppnet.security.config import parse_text
-from ocppnet.security.policy import PolicySet, Requirement, Rule
-from ocppnet.security.roles import Role, RoleSet
+from ocppnet.security.policy import Requirement, Rule
+from ocppnet.security.roles import Role
+from ocppnet.security.settings import PolicyFile, load_policy_file
 
 __all__ = ["PolicyFile", "load_policy_file", "register"]
 
-_TOP_LEVEL = frozenset({"policies", "roles"})
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyFile:
-    source: str
-    policies: PolicySet
-    roles: RoleSet
-
-
-def load_policy_file(path: str | Path) -> PolicyFile:
-    """Parse and check a policy file; ConfigError (naming file and key) or OSError."""
-    source = str(path)
-    data = parse_text(Path(path).read_text(encoding="utf-8"), source=source)
-    unknown = sorted(set(data) - _TOP_LEVEL)
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} "
-                          f"(expected policies, roles)")
-    return PolicyFile(source, PolicySet.from_config(data, source=source),
-                      RoleSet.from_config(data, source=source))
 
 
 def warnings(pf: PolicyFile) -> list[str]:

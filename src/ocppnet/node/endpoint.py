@@ -16,7 +16,7 @@ from typing import Any
 from ocppnet.errors import ConnectionClosed, error_class
 from ocppnet.node.router import Router
 from ocppnet.routing import retarget
-from ocppnet.rpc.frames import Call, CallError, CallResultError, Frame, Send
+from ocppnet.rpc.frames import Call, Frame, Send
 from ocppnet.transport.connection import DEFAULT_CALL_TIMEOUT, Connection
 from ocppnet.transport.handlers import Handlers
 
@@ -99,8 +99,9 @@ class LocalEndpoint:
             conn = self.connection(source, version, frame.path)
         else:
             found = self.connections.get(source)
-            if found is None and isinstance(frame, CallError | CallResultError):
-                # an error generated on the way (by a node) names the node, not the peer
+            if found is None:
+                # an error generated on the way (by a node) names the node, not the peer, and
+                # the answer to an anycast request (DEST "CSMS") names the CSMS that took it
                 found = self._waiting_for(frame.message_id)
             if found is None:
                 log.info(

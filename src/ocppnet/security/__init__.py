@@ -3,7 +3,8 @@
 Pure except ``keystore``. Most callers need only :class:`SecurityContext` and the value types
 it returns; the submodules hold one concept each. The integration modules attach the core to
 the network and are not imported here: ``endpoint`` (Handlers wrapper, signed calls),
-``node_guard`` (router guard), ``signer`` (pure) and ``participant`` (a signing overlay node).
+``node_guard`` (router guard) and ``signer`` (pure); a signing overlay node is a
+:class:`ocppnet.participant.Participant`.
 """
 
 from ocppnet.security.context import SecurityContext

@@ -1,7 +1,7 @@
 """A command signer for a third party (e.g. a grid operator): build and sign requests.
 
 Pure: the key is passed in, ``now`` too. The signed payload can be sent by any route — by the
-signer's own overlay participant (:mod:`ocppnet.security.participant`) or handed to a CSMS
+signer's own overlay participant (:class:`ocppnet.participant.Participant`) or handed to a CSMS
 (``await app.call(station_id, "SetChargingProfile", signed)``): every hop may re-encode the
 JSON, none may change a value.
 """
