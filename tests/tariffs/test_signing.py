@@ -15,8 +15,11 @@ from ocppnet.security.roles import RoleSet
 from ocppnet.security.trust import TrustStore
 from ocppnet.tariffs import (
     HeldTariff,
+    Reading,
     TariffBook,
+    compute_cost,
     parse_tariff,
+    receipt_binding,
     sign_tariff,
     tariff_body,
     tariff_hash,
@@ -132,3 +135,13 @@ def test_book_keeps_tariffs_immutable_and_picks_the_version_in_force(emp: KeyPai
     assert book.clear(["EMP-T1"], None) == [{"tariffId": "EMP-T1", "status": "Accepted"}]
     assert book.clear(["nope"], None) == [{"status": "NoTariff"}]
     assert book.current("tx1") is v2  # a running transaction keeps its tariff
+
+
+def test_receipt_binding_names_the_signed_tariff_and_the_cost(emp: KeyPair) -> None:
+    signed = sign_tariff(TARIFF, emp, now=NOW)
+    result = compute_cost(parse_tariff(signed), [Reading(NOW, 0), Reading(NOW + timedelta(
+        hours=1), 10_000)])
+    assert receipt_binding([signed], result) == {
+        "tariffs": [{"tariffId": "EMP-T1", "sha256": tariff_hash(TARIFF)}],
+        "currency": "EUR", "typeOfCost": "NormalCost",
+        "total": {"exclTax": 3.9, "inclTax": 3.9}}

@@ -5,7 +5,7 @@ from ocppnet.tariffs.book import HeldTariff, TariffBook
 from ocppnet.tariffs.conditions import Context
 from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment, compute_cost
 from ocppnet.tariffs.model import Tariff, TariffError, parse_tariff
-from ocppnet.tariffs.prices import AdHocPrice, ad_hoc_price, session_cost
+from ocppnet.tariffs.prices import AdHocPrice, ad_hoc_price, receipt_binding, session_cost
 from ocppnet.tariffs.signing import (
     VerifiedTariff,
     sign_tariff,
@@ -29,6 +29,7 @@ __all__ = [
     "ad_hoc_price",
     "compute_cost",
     "parse_tariff",
+    "receipt_binding",
     "session_cost",
     "sign_tariff",
     "tariff_body",

@@ -4,23 +4,25 @@
   (web payment settles with it; the OCMF receipt binds it).
 - :func:`ad_hoc_price`: the price a driver starting a session *now* would pay per kWh, per
   minute of charging, per minute idle and once (the access-point export publishes it).
+- :func:`receipt_binding`: what a signed receipt binds about the price (tariff hashes, cost).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from ocppnet.tariffs.conditions import Context, State, fixed_holds, holds
-from ocppnet.tariffs.cost import Amount, Reading, TariffSegment, compute_cost
+from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment, compute_cost
 from ocppnet.tariffs.model import Tariff
+from ocppnet.tariffs.signing import tariff_hash
 from ocppnet.tariffs.tax import with_tax
 
-__all__ = ["AdHocPrice", "ad_hoc_price", "session_cost"]
+__all__ = ["AdHocPrice", "ad_hoc_price", "receipt_binding", "session_cost"]
 
 
 def session_cost(
@@ -93,3 +95,15 @@ def ad_hoc_price(tariff: Tariff, at: datetime, *, context: Context | None = None
         _unit(tariff.energy, "price_kwh", local, ctx),
         _unit(tariff.charging_time, "price_minute", local, ctx),
         _unit(tariff.idle_time, "price_minute", local, ctx), fixed)
+
+
+def receipt_binding(tariffs: Sequence[Mapping[str, Any]], result: CostResult) -> dict[str, Any]:
+    """JSON for a signed receipt (the OCMF receipt): the id and SHA-256 (:func:`tariff_hash`)
+    of each signed tariff that priced the session, in order, and its cost as on the wire."""
+    total = result.cost_details()["totalCost"]
+    return {
+        "tariffs": [{"tariffId": t.get("tariffId"), "sha256": tariff_hash(t)} for t in tariffs],
+        "currency": result.currency,
+        "typeOfCost": result.type_of_cost,
+        "total": total["total"],
+    }
