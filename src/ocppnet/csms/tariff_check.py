@@ -68,19 +68,19 @@ async def _remember_tariffs(core: CsmsCore, station: str, tx: str, payload: Payl
         if not isinstance(tariff, dict) or since is None:
             log.warning("event=tariff_malformed station=%s transaction=%s", station, tx)
             continue
-        verified, issuer = False, None
+        verified, issuer, name = False, None, None
         try:
             check = verify_tariff(tariff, core.tariff_trust, action="ChangeTransactionTariff",
                                   payload={"transactionId": tx, "tariff": tariff},
                                   now=core.clock())
-            verified, issuer = True, check.issuer_key_id
+            verified, issuer, name = True, check.issuer_key_id, check.issuer
         except SecurityError as exc:
             log.warning("event=tariff_unverified station=%s transaction=%s reason=%r",
                         station, tx, exc.description)
         await core.store.add_station_event(StationEvent(station, core.clock(), TARIFF_IN_USE, {
             "transactionId": tx, "from": item["from"], "tariffId": tariff.get("tariffId"),
             "hash": tariff_hash(tariff), "verified": verified, "issuer": issuer,
-            "tariff": tariff}))
+            "issuerName": name, "tariff": tariff}))
 
 
 async def check_cost(core: CsmsCore, station: str, payload: Payload) -> dict[str, Any] | None:
