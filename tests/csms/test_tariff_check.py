@@ -70,7 +70,9 @@ async def test_matching_cost_is_confirmed_and_final_total_returned(app: CsmsApp,
     readings: list[Any] = []
     await send(app, "2.1", "CS-1", "TransactionEvent",
                event("Started", 0, 0, 1000, readings, signed))
-    await send(app, "2.1", "CS-1", "TransactionEvent", event("Updated", 1, 30, 6000, readings))
+    running = await send(app, "2.1", "CS-1", "TransactionEvent",
+                         event("Updated", 1, 30, 6000, readings))
+    assert running["totalCost"] == 2.5  # 1.00 + 5 kWh * 0.30, the running cost
     response = await send(app, "2.1", "CS-1", "TransactionEvent",
                           event("Ended", 2, 60, 11000, readings))
     assert response["totalCost"] == 4.0  # 1.00 + 10 kWh * 0.30

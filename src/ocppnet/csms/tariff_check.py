@@ -6,7 +6,8 @@ that price the transaction (``customData.tariffs``, see station/tariffs.py) and 
 and whether its issuer signature verified against ``core.tariff_trust``), recomputes the cost
 with :func:`ocppnet.tariffs.compute_cost` from the meter values *it* stored and keeps the
 comparison as a station event ``CostCheck``. A difference is logged
-(``event=tariff_cost_mismatch``). The final event's answer carries the CSMS's ``totalCost``.
+(``event=tariff_cost_mismatch``). The answer carries the CSMS's ``totalCost`` (running cost
+for Updated, the final cost for Ended, as OCPP 2.1 defines it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ocppnet.tariffs import (
     Reading,
     TariffError,
     TariffSegment,
+    VerifiedTariff,
     compute_cost,
     parse_tariff,
     tariff_hash,
@@ -59,6 +61,18 @@ def _parse_from(text: Any) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+def _issuer_check(core: CsmsCore, tx: str, tariff: dict[str, Any]) -> VerifiedTariff:
+    """The issuer may have set it as a default or changed the transaction's: either role."""
+    try:
+        return verify_tariff(tariff, core.tariff_trust, action="SetDefaultTariff",
+                             payload={"evseId": 0, "tariff": tariff}, now=core.clock())
+    except SecurityError as exc:
+        if "may not" not in exc.description:
+            raise
+    return verify_tariff(tariff, core.tariff_trust, action="ChangeTransactionTariff",
+                         payload={"transactionId": tx, "tariff": tariff}, now=core.clock())
+
+
 async def _remember_tariffs(core: CsmsCore, station: str, tx: str, payload: Payload) -> None:
     custom = payload.get("customData")
     if not isinstance(custom, dict) or custom.get("vendorId") != VENDOR_ID:
@@ -70,9 +84,7 @@ async def _remember_tariffs(core: CsmsCore, station: str, tx: str, payload: Payl
             continue
         verified, issuer, name = False, None, None
         try:
-            check = verify_tariff(tariff, core.tariff_trust, action="ChangeTransactionTariff",
-                                  payload={"transactionId": tx, "tariff": tariff},
-                                  now=core.clock())
+            check = _issuer_check(core, tx, tariff)
             verified, issuer, name = True, check.issuer_key_id, check.issuer
         except SecurityError as exc:
             log.warning("event=tariff_unverified station=%s transaction=%s reason=%r",
@@ -123,7 +135,7 @@ def with_cost_check(handler: CsmsHandler) -> CsmsHandler:
         response = await handler(core, ctx, payload)
         if ctx.version == "2.1":
             result = await check_cost(core, ctx.remote_id, payload)
-            if result is not None and result.get("csms") and payload["eventType"] == "Ended":
+            if result is not None and result.get("csms"):  # running, or final when Ended
                 response["totalCost"] = result["csms"]["inclTax"]
         return response
 
