@@ -180,3 +180,22 @@ def test_different_currencies_cannot_be_combined() -> None:
     with pytest.raises(TariffError, match="different currencies"):
         compute_cost([TariffSegment(at(0), eur), TariffSegment(at(1), usd)],
                      [Reading(at(0), 0)])
+
+
+def test_running_meter_edge_cases() -> None:
+    from ocppnet.tariffs import CostMeter
+
+    t = parse_tariff(tariff(energy={"prices": [{"priceKwh": 1}]}))
+    meter = CostMeter(t)
+    meter.add(Reading(at(0), 0))
+    meter.add(Reading(at(10), 1000))
+    meter.add(Reading(at(10), 1500))  # the same instant again: energy without time
+    assert meter.result().total.excl_tax == Decimal("1.5")
+    with pytest.raises(TariffError, match="older than the last"):
+        meter.add(Reading(at(5), 2000))
+    with pytest.raises(TariffError, match="before the last reading"):
+        meter.add_tariff(TariffSegment(at(1), t))
+    with pytest.raises(TariffError, match="no meter reading"):
+        CostMeter(t).result()
+    with pytest.raises(TariffError, match="no tariff"):
+        compute_cost([], [Reading(at(0), 0)])

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocppnet.tariffs import Reading, compute_cost, parse_tariff
+from ocppnet.tariffs import CostMeter, Reading, compute_cost, parse_tariff
 
 T0 = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
 TOLERANCE = Decimal("1e-6")
@@ -46,8 +46,8 @@ tariffs = st.fixed_dictionaries({"tariffId": st.just("T"), "currency": st.just("
 steps = st.lists(st.tuples(st.integers(1, 90), st.integers(0, 15_000)), min_size=1, max_size=8)
 
 
-def readings_of(session: list[tuple[int, int]]) -> list[Reading]:
-    out, t, e = [Reading(T0, 500)], T0, 500
+def readings_of(session: list[tuple[int, int]], first_wh: int = 500) -> list[Reading]:
+    out, t, e = [Reading(T0, first_wh)], T0, first_wh
     for minutes, wh in session:
         t, e = t + timedelta(minutes=minutes), e + wh
         out.append(Reading(t, e))
@@ -108,3 +108,17 @@ def test_energy_only_tariffs_are_monotone_in_energy(prices: list[dict[str, Any]]
     cost_low = compute_cost(tariff, [Reading(T0, 0), Reading(end, low)]).total.excl_tax
     cost_high = compute_cost(tariff, [Reading(T0, 0), Reading(end, high)]).total.excl_tax
     assert cost_high >= cost_low
+
+
+@settings(max_examples=100, deadline=None)
+@given(tariffs, steps, st.integers(0, 2000))
+def test_the_running_meter_agrees_with_the_batch_at_every_reading(
+    data: dict[str, Any], session: list[tuple[int, int]], first_wh: int
+) -> None:
+    """What a station reports on each event equals a recomputation from those readings."""
+    tariff = parse_tariff(data)
+    readings = readings_of(session, first_wh)
+    meter = CostMeter(tariff)
+    for n, reading in enumerate(readings, start=1):
+        meter.add(reading)
+        assert meter.result().cost_details() == compute_cost(tariff, readings[:n]).cost_details()

@@ -20,11 +20,12 @@ from ocppnet.station.ocpp2 import Ocpp2
 from ocppnet.station.timestamps import from_iso, to_iso
 from ocppnet.tariffs import (
     Context,
+    CostMeter,
     HeldTariff,
     Reading,
     TariffBook,
     TariffError,
-    compute_cost,
+    TariffSegment,
     parse_tariff,
     verify_tariff,
 )
@@ -70,7 +71,7 @@ class StationTariffs:
         self.station = station
         self.context = context or Context(UTC)
         self.book = TariffBook()
-        self.readings: dict[str, list[Reading]] = {}
+        self.meters: dict[str, CostMeter] = {}  # running cost of each transaction
         self.announced: dict[str, set[str]] = {}
         self.costs: dict[str, dict[str, Any]] = {}  # last costDetails sent, per transaction
         self.central: dict[str, float] = {}  # CostUpdated totals from the CSMS
@@ -123,6 +124,8 @@ class StationTariffs:
             return held
         now = self._now()
         status = self.book.change(tx, held, now)
+        if status == "Accepted" and tx in self.meters:
+            self.meters[tx].add_tariff(TariffSegment(now, held.model))
         log.info("event=tariff_changed station=%s transaction=%s tariff=%s status=%s",
                  station.station_id, tx, held.tariff_id, status)
         if status == "Accepted":  # a reading at the change, so both ends cut the cost there
@@ -154,28 +157,43 @@ class StationTariffs:
 
     def annotate(self, payload: dict[str, Any]) -> None:
         """Add tariffId, costDetails and newly used signed tariffs to a TransactionEvent."""
-        info = payload["transactionInfo"]
-        tx = info["transactionId"]
+        tx = payload["transactionInfo"]["transactionId"]
         if payload["eventType"] == "Started":
             evse_id = (payload.get("evse") or {}).get("id", 0)
             self.book.start(tx, evse_id, _when(payload["timestamp"]))
-        readings = self.readings.setdefault(tx, [])
-        readings.extend(readings_of(payload.get("meterValue")))
+        meter = self.meters.get(tx)
+        if meter is None:
+            meter = self.meters[tx] = CostMeter(self.book.segments(tx), context=self.context)
+        readings = readings_of(payload.get("meterValue"))
         held = self.book.current(tx)
-        if held is not None and readings:
-            info["tariffId"] = held.tariff_id
-            sent = self.announced.setdefault(tx, set())
-            new = [{"from": to_iso(at.timestamp()), "tariff": h.verified.tariff}
-                   for at, h in self.book.transactions.get(tx, ())
-                   if h.verified.hash not in sent]
-            if new:
-                payload["customData"] = {"vendorId": VENDOR_ID, "tariffs": new}
-                sent.update(h.verified.hash for _, h in self.book.transactions[tx])
-            details = compute_cost(self.book.segments(tx), readings,
-                                   context=self.context).cost_details()
-            payload["costDetails"] = details
-            self.costs[tx] = details
+        try:
+            for reading in readings:
+                meter.add(reading)
+            if held is not None and (readings or tx in self.costs):
+                self._priced(payload, tx, held, meter)
+        except TariffError as exc:  # e.g. a clock stepping back: say so, as OCPP 2.1 allows
+            log.warning("event=tariff_cost_failed station=%s transaction=%s reason=%r",
+                        self.station.station_id, tx, exc.description)
+            if held is not None:
+                payload["costDetails"] = {
+                    "failureToCalculate": True, "failureReason": exc.description[:500],
+                    "totalCost": {"currency": held.model.currency, "typeOfCost": "NormalCost",
+                                  "total": {}},
+                    "totalUsage": {"energy": 0, "chargingTime": 0, "idleTime": 0}}
         if payload["eventType"] == "Ended":
             self.book.end(tx)
-            self.readings.pop(tx, None)
+            self.meters.pop(tx, None)
             self.announced.pop(tx, None)
+
+    def _priced(self, payload: dict[str, Any], tx: str, held: HeldTariff,
+                meter: CostMeter) -> None:
+        payload["transactionInfo"]["tariffId"] = held.tariff_id
+        sent = self.announced.setdefault(tx, set())
+        new = [{"from": to_iso(at.timestamp()), "tariff": h.verified.tariff}
+               for at, h in self.book.transactions.get(tx, ()) if h.verified.hash not in sent]
+        if new:
+            payload["customData"] = {"vendorId": VENDOR_ID, "tariffs": new}
+            sent.update(h.verified.hash for _, h in self.book.transactions[tx])
+        details = meter.result().cost_details()
+        payload["costDetails"] = details
+        self.costs[tx] = details

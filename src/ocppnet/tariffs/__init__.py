@@ -2,8 +2,9 @@
 the tariffs a station holds. See docs/tariffs.md."""
 
 from ocppnet.tariffs.book import HeldTariff, TariffBook
+from ocppnet.tariffs.calculator import CostMeter, compute_cost
 from ocppnet.tariffs.conditions import Context
-from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment, compute_cost
+from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment
 from ocppnet.tariffs.model import Tariff, TariffError, parse_tariff
 from ocppnet.tariffs.prices import AdHocPrice, ad_hoc_price, receipt_binding, session_cost
 from ocppnet.tariffs.signing import (
@@ -18,6 +19,7 @@ __all__ = [
     "AdHocPrice",
     "Amount",
     "Context",
+    "CostMeter",
     "CostResult",
     "HeldTariff",
     "Reading",

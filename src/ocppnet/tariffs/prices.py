@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ocppnet.tariffs.calculator import compute_cost
 from ocppnet.tariffs.conditions import Context, State, fixed_holds, holds
-from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment, compute_cost
+from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment
 from ocppnet.tariffs.model import Tariff
 from ocppnet.tariffs.signing import tariff_hash
 from ocppnet.tariffs.tax import with_tax
