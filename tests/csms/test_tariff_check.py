@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from ocppnet.csms import CsmsApp
+from ocppnet.csms.tariff_check import receipt_lines
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.trust import TrustStore
 from ocppnet.station.tariffs import readings_of
-from ocppnet.tariffs import compute_cost, parse_tariff, sign_tariff
+from ocppnet.tariffs import compute_cost, parse_tariff, sign_tariff, tariff_hash
 from ocppnet.tariffs.signing import VENDOR_ID
 
 from .conftest import T0, send
@@ -81,6 +82,13 @@ async def test_matching_cost_is_confirmed_and_final_total_returned(app: CsmsApp,
     assert all(c["verified"] for c in found)
     [in_use] = await app.store.list_station_events("CS-1", "TariffInUse")
     assert in_use.data["issuer"] == emp.key_id and in_use.data["verified"] is True
+    lines = await receipt_lines(app.store, "CS-1", "tx-1")
+    assert lines == {
+        "tariffs": [{"tariffId": "T1", "sha256": tariff_hash(TARIFF), "from": iso(0),
+                     "issuer": emp.key_id, "verified": True}],
+        "cost": {"exclTax": 4.0, "inclTax": 4.0}, "stationCost": {"exclTax": 4.0, "inclTax": 4.0},
+        "costMatches": True, "final": True}
+    assert await receipt_lines(app.store, "CS-1", "other") is None
 
 
 async def test_a_station_reporting_another_cost_is_flagged(app: CsmsApp, emp: KeyPair) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.meter import ENERGY_REGISTER
 from ocppnet.errors import SecurityError
-from ocppnet.store import MeterSample, StationEvent
+from ocppnet.store import MeterSample, StationEvent, Store
 from ocppnet.tariffs import (
     Context,
     Reading,
@@ -33,7 +33,7 @@ from ocppnet.tariffs import (
 )
 from ocppnet.tariffs.signing import VENDOR_ID
 
-__all__ = ["check_cost", "readings_from_samples", "with_cost_check"]
+__all__ = ["check_cost", "readings_from_samples", "receipt_lines", "with_cost_check"]
 
 log = logging.getLogger("ocppnet.csms.tariffs")
 
@@ -141,3 +141,23 @@ def with_cost_check(handler: CsmsHandler) -> CsmsHandler:
 
     checked.__name__ = handler.__name__
     return checked
+
+
+async def receipt_lines(store: Store, station: str, tx: str) -> dict[str, Any] | None:
+    """The price part of a transaction's receipt (the OCMF receipt's ``extra``): each signed
+    tariff that priced it (id, SHA-256, issuer, verified) and the CSMS's last computed cost
+    beside the station's. None when no tariff priced the transaction."""
+    tariffs = [e.data for e in await store.list_station_events(station, TARIFF_IN_USE)
+               if e.data.get("transactionId") == tx]
+    if not tariffs:
+        return None
+    checks = [e.data for e in await store.list_station_events(station, COST_CHECK)
+              if e.data.get("transactionId") == tx]
+    last = checks[-1] if checks else {}
+    return {
+        "tariffs": [{"tariffId": t.get("tariffId"), "sha256": t.get("hash"),
+                     "from": t.get("from"), "issuer": t.get("issuerName") or t.get("issuer"),
+                     "verified": t.get("verified")} for t in tariffs],
+        "cost": last.get("csms"), "stationCost": last.get("station"),
+        "costMatches": last.get("match"), "final": last.get("eventType") == "Ended",
+    }
