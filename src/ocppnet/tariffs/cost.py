@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ocppnet.tariffs.model import Tariff, TariffError, TaxRate
+from ocppnet.tariffs.model import Tariff, TariffError
 
-__all__ = ["Amount", "CostResult", "Period", "Reading", "TariffSegment", "instant", "seconds",
-           "tax_rates_of"]
+__all__ = ["Amount", "CostResult", "Period", "Reading", "TariffSegment", "instant", "seconds"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -132,9 +131,3 @@ class CostResult:
         if self.periods:
             out["chargingPeriods"] = [p.as_json() for p in self.periods]
         return out
-
-
-def tax_rates_of(tariff: Tariff, dimension: str) -> tuple[TaxRate, ...]:
-    """The tax rates of one dimension (``energy``, ``charging_time``, ...), empty if none."""
-    dim = getattr(tariff, dimension)
-    return () if dim is None else tuple(dim[1])
