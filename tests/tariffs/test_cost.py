@@ -168,7 +168,8 @@ def test_session_cost_and_ad_hoc_price() -> None:
     (tariff(idleTime={"prices": [{"priceMinute": 1, "conditions": {"startTimeOfDay": "7:00"}}]}),
      "tariff.idleTime.prices[0].conditions.startTimeOfDay"),
     (tariff(minCost={}), "tariff.minCost: needs exclTax or inclTax"),
-    (tariff(validFrom="2026-12-01T10:00:00"), "tariff.validFrom: needs a time zone offset"),
+    (tariff(validFrom="2026-12-01T10:00:00"),
+     "tariff.validFrom: not an RFC 3339 date-time with a zone"),
 ])
 def test_bad_tariffs_name_the_field(data: dict[str, Any], message: str) -> None:
     with pytest.raises(TariffError, match=message.replace("[", r"\[").replace("]", r"\]")):

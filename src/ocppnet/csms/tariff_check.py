@@ -13,12 +13,13 @@ for Updated, the final cost for Ended, as OCPP 2.1 defines it).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.meter import ENERGY_REGISTER
 from ocppnet.errors import SecurityError
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import MeterSample, StationEvent, Store
 from ocppnet.tariffs import (
     Context,
@@ -51,16 +52,6 @@ def readings_from_samples(samples: list[MeterSample]) -> list[Reading]:
     ]
 
 
-def _parse_from(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def _issuer_check(core: CsmsCore, tx: str, tariff: dict[str, Any]) -> VerifiedTariff:
     """The issuer may have set it as a default or changed the transaction's: either role."""
     try:
@@ -78,7 +69,7 @@ async def _remember_tariffs(core: CsmsCore, station: str, tx: str, payload: Payl
     if not isinstance(custom, dict) or custom.get("vendorId") != VENDOR_ID:
         return
     for item in custom.get("tariffs") or ():
-        tariff, since = item.get("tariff"), _parse_from(item.get("from"))
+        tariff, since = item.get("tariff"), parse_timestamp(item.get("from"))
         if not isinstance(tariff, dict) or since is None:
             log.warning("event=tariff_malformed station=%s transaction=%s", station, tx)
             continue
@@ -111,8 +102,8 @@ async def check_cost(core: CsmsCore, station: str, payload: Payload) -> dict[str
     try:
         if record is None or not in_use:
             raise TariffError("no stored tariff for this transaction")
-        segments = [TariffSegment(_parse_from(e["from"]) or core.clock(), parse_tariff(e["tariff"]))
-                    for e in in_use]
+        segments = [TariffSegment(parse_timestamp(e["from"]) or core.clock(),
+                                  parse_tariff(e["tariff"])) for e in in_use]
         readings = readings_from_samples(await core.store.list_meter_samples(record.key))
         ours = compute_cost(segments, readings, context=Context(UTC)).cost_details()
         result["csms"] = ours["totalCost"]["total"]

@@ -15,9 +15,9 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ocppnet.rpc.timestamps import format_seconds, format_timestamp, parse_seconds
 from ocppnet.station.meter import ENERGY
 from ocppnet.station.ocpp2 import Ocpp2
-from ocppnet.station.timestamps import from_iso, to_iso
 from ocppnet.tariffs import (
     Context,
     CostMeter,
@@ -56,7 +56,7 @@ def readings_of(meter_values: Any) -> list[Reading]:
 
 
 def _when(text: str) -> datetime:
-    return datetime.fromtimestamp(from_iso(text), UTC)
+    return datetime.fromtimestamp(parse_seconds(text), UTC)
 
 
 def _rejected(reason: str, detail: str) -> dict[str, Any]:
@@ -84,7 +84,7 @@ class StationTariffs:
         handlers.add("CostUpdated", self.on_cost_updated)
 
     def _now(self) -> datetime:
-        return _when(to_iso(self.station.clock.now()))  # the instant as the wire shows it
+        return _when(format_seconds(self.station.clock.now()))  # as the wire shows it
 
     def _verified(self, action: str, payload: dict[str, Any]) -> HeldTariff | dict[str, Any]:
         """Raises SecurityError (CALLERROR) for an unsigned/altered/untrusted tariff."""
@@ -189,7 +189,7 @@ class StationTariffs:
                 meter: CostMeter) -> None:
         payload["transactionInfo"]["tariffId"] = held.tariff_id
         sent = self.announced.setdefault(tx, set())
-        new = [{"from": to_iso(at.timestamp()), "tariff": h.verified.tariff}
+        new = [{"from": format_timestamp(at), "tariff": h.verified.tariff}
                for at, h in self.book.transactions.get(tx, ()) if h.verified.hash not in sent]
         if new:
             payload["customData"] = {"vendorId": VENDOR_ID, "tariffs": new}

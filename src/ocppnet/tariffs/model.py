@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ocppnet.errors import PropertyConstraintViolation
+from ocppnet.rpc.timestamps import parse_timestamp
 
 __all__ = [
     "DAYS",
@@ -275,12 +276,9 @@ def parse_tariff(data: Any, where: str = "tariff") -> Tariff:
     assert currency is not None and tariff_id is not None
     valid_from = None
     if (text := r.text("validFrom")) is not None:
-        try:
-            valid_from = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise TariffError(f"{r.at('validFrom')}: not an RFC 3339 date-time") from None
-        if valid_from.tzinfo is None:
-            raise TariffError(f"{r.at('validFrom')}: needs a time zone offset")
+        valid_from = parse_timestamp(text, naive="reject")
+        if valid_from is None:
+            raise TariffError(f"{r.at('validFrom')}: not an RFC 3339 date-time with a zone")
     energy = None
     if r.data.get("energy") is not None:
         d = _Reader(r.data["energy"], r.at("energy"))
