@@ -247,7 +247,17 @@ class CostMeter:
                current: Decimal | None) -> None:
         tariff = self._in_force(t)
         b = self._bounds_of(tariff)
-        dt = cut - t
+        # a piece cut at a bound ends exactly on it: price the snapped amounts, so that the
+        # energy and time priced add up to the bound however the division rounded
+        energy = _snap(self._energy + de, b.energy)
+        de = energy - self._energy
+        duration = _snap(self._duration + cut - t, b.time)
+        if charging:
+            counter = _snap(self._charging + cut - t, b.charging)
+            dt = counter - self._charging
+        else:
+            counter = _snap(self._idle + cut - t, b.idle)
+            dt = counter - self._idle
         state = State(self._energy, self._duration, self._charging, self._idle, power,
                       charging, current)
         local = instant(t).astimezone(self.context.tz)
@@ -276,12 +286,11 @@ class CostMeter:
                 period.min_power_w, power)
         else:
             period.idle_s += dt
-        self._energy = _snap(self._energy + de, b.energy)
-        self._duration = _snap(self._duration + dt, b.time)
+        self._energy, self._duration = energy, duration
         if charging:
-            self._charging = _snap(self._charging + dt, b.charging)
+            self._charging = counter
         else:
-            self._idle = _snap(self._idle + dt, b.idle)
+            self._idle = counter
 
     def result(self) -> CostResult:
         """The cost so far (min/max of the tariff in force at the last reading applied)."""

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ocppnet.errors import PropertyConstraintViolation
+from ocppnet.errors import LocalError
 from ocppnet.rpc.timestamps import parse_timestamp
 
 __all__ = [
@@ -39,8 +39,11 @@ _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DATE = re.compile(r"[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 
 
-class TariffError(PropertyConstraintViolation):
-    """A tariff that cannot be used; the message names the field (``tariff.energy.prices[0]``)."""
+class TariffError(LocalError):
+    """A tariff or a cost calculation that cannot be used (the message names the field): a
+    station answers it with a Rejected status, the CSMS records it in its cost check."""
+
+    code = "TariffError"
 
 
 def to_decimal(value: Any, where: str) -> Decimal:
