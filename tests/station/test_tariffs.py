@@ -16,7 +16,8 @@ from ocppnet.security.trust import TrustStore
 from ocppnet.station.ev import ElectricVehicle
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
-from ocppnet.tariffs import sign_tariff
+from ocppnet.station.tariffs import readings_of
+from ocppnet.tariffs import TariffSegment, compute_cost, parse_tariff, sign_tariff
 from ocppnet.validation import validate
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC).timestamp()
@@ -104,7 +105,9 @@ async def test_a_session_reports_its_cost_and_a_change_cuts_it(
     await cs.tariffs.on_set_default_tariff(None, {"evseId": 0, "tariff": signed(emp)})
     model = cs.model
     cs.apply(model.authorize(1, "TOKEN", clock.t))
-    cs.apply(model.plug_in(1, ElectricVehicle(max_power_w=6000), clock.t))
+    # 6 kW until 80 % (3.6 kWh from 50 % of 12 kWh), then tapering
+    cs.apply(model.plug_in(1, ElectricVehicle(capacity_wh=12_000, soc=0.5, max_power_w=6000),
+                           clock.t))
     [started] = sent(cs)
     tx = started["transactionInfo"]["transactionId"]
     assert started["transactionInfo"]["tariffId"] == "T1"
@@ -118,13 +121,27 @@ async def test_a_session_reports_its_cost_and_a_change_cuts_it(
         None, {"transactionId": tx, "tariff": usd}) == {"status": "NoCurrencyChange"}
     assert await cs.tariffs.on_change_transaction_tariff(
         None, {"transactionId": tx, "tariff": cheaper}) == {"status": "Accepted"}
-    changed = [p for p in sent(cs) if p["triggerReason"] == "TariffChanged"]
+    events = sent(cs)
+    changed = [p for p in events if p["triggerReason"] == "TariffChanged"]
     assert len(changed) == 1
     assert changed[0]["customData"]["tariffs"][0]["tariff"]["tariffId"] == "T2"
     assert changed[0]["costDetails"]["totalCost"]["total"]["exclTax"] == 1.5  # 3 kWh * 0.50
-    clock.t += 1800
+    clock.t += 900
+    cs.apply(model.advance(clock.t))
+    _, triggered = cs.dialect.triggered_meter_values(model.evses[1], clock.t)  # a MeterValues
+    clock.t += 900
     cs.apply(model.stop(1, "Local", clock.t))
-    [ended] = [p for p in sent(cs) if p["eventType"] == "Ended"]
+    events += sent(cs)
+    [ended] = [p for p in events if p["eventType"] == "Ended"]
+    # the CSMS's view: every reading it got (TransactionEvents and the MeterValues), the
+    # tariffs from the instants announced
+    readings = [r for p in [started, *events, triggered] for r in readings_of(p["meterValue"])
+                if "meterValue" in p]
+    segments = [TariffSegment(datetime.fromisoformat(t["from"]), parse_tariff(t["tariff"]))
+                for p in [started, *events] for t in p.get("customData", {}).get("tariffs", ())]
+    assert compute_cost(segments, readings).cost_details() == ended["costDetails"]
+    without = [r for p in [started, *events] for r in readings_of(p.get("meterValue"))]
+    assert compute_cost(segments, without).cost_details() != ended["costDetails"]
     assert "customData" not in ended  # each tariff is announced once
-    assert ended["costDetails"]["totalCost"]["total"]["exclTax"] == 1.8  # + 3 kWh * 0.10
+    assert 1.5 < ended["costDetails"]["totalCost"]["total"]["exclTax"] < 1.8  # + < 3 kWh * 0.10
     assert [p["tariffId"] for p in ended["costDetails"]["chargingPeriods"]] == ["T1", "T2"]

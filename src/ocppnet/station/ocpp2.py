@@ -132,8 +132,11 @@ class Ocpp2:
                 now, evse.energy_wh, evse.power_w, "Trigger" if triggered else "Sample.Periodic")])
 
     def triggered_meter_values(self, evse: Evse, now: float) -> tuple[str, dict[str, Any]]:
-        return "MeterValues", {"evseId": evse.id, "meterValue": [
+        payload = {"evseId": evse.id, "meterValue": [
             meter_value_2(now, evse.energy_wh, evse.power_w, "Trigger")]}
+        if self.station.version == "2.1":
+            self.station.tariffs.observe(evse, payload["meterValue"])  # the CSMS counts it too
+        return "MeterValues", payload
 
     def prepare(self, message: QueuedMessage) -> dict[str, Any] | None:
         return message.payload

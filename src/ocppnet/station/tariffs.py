@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocppnet.rpc.timestamps import format_seconds, format_timestamp, parse_seconds
 from ocppnet.station.meter import ENERGY
+from ocppnet.station.model import Evse
 from ocppnet.station.ocpp2 import Ocpp2
 from ocppnet.tariffs import (
     Context,
@@ -184,6 +185,22 @@ class StationTariffs:
             self.book.end(tx)
             self.meters.pop(tx, None)
             self.announced.pop(tx, None)
+
+    def observe(self, evse: Evse, meter_values: Any) -> None:
+        """Readings sent outside TransactionEvent (a triggered MeterValues): the CSMS stores
+        them with the EVSE's transaction, so they are part of its cost here too."""
+        session = evse.session
+        meter = None if session is None or session.transaction_id is None else \
+            self.meters.get(session.transaction_id)
+        if meter is None:
+            return
+        try:
+            for reading in readings_of(meter_values):
+                meter.add(reading)
+        except TariffError as exc:
+            log.warning("event=tariff_cost_failed station=%s transaction=%s reason=%r",
+                        self.station.station_id, session and session.transaction_id,
+                        exc.description)
 
     def _priced(self, payload: dict[str, Any], tx: str, held: HeldTariff,
                 meter: CostMeter) -> None:
