@@ -14,8 +14,13 @@ from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.trust import TrustStore
-from ocppnet.station.tariffs import readings_of
-from ocppnet.tariffs import compute_cost, parse_tariff, sign_tariff, tariff_hash
+from ocppnet.tariffs import (
+    compute_cost,
+    parse_tariff,
+    sign_tariff,
+    tariff_hash,
+)
+from ocppnet.tariffs import readings_from_meter_values as readings_of
 from ocppnet.tariffs.signing import VENDOR_ID
 
 from .conftest import T0, send

@@ -16,8 +16,13 @@ from ocppnet.security.trust import TrustStore
 from ocppnet.station.ev import ElectricVehicle
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
-from ocppnet.station.tariffs import readings_of
-from ocppnet.tariffs import TariffSegment, compute_cost, parse_tariff, sign_tariff
+from ocppnet.tariffs import (
+    TariffSegment,
+    compute_cost,
+    parse_tariff,
+    sign_tariff,
+)
+from ocppnet.tariffs import readings_from_meter_values as readings_of
 from ocppnet.validation import validate
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC).timestamp()

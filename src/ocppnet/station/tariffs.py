@@ -15,19 +15,18 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ocppnet.rpc.timestamps import format_seconds, format_timestamp, parse_seconds
-from ocppnet.station.meter import ENERGY
+from ocppnet.rpc.timestamps import format_seconds, format_timestamp, parse_timestamp
 from ocppnet.station.model import Evse
 from ocppnet.station.ocpp2 import Ocpp2
 from ocppnet.tariffs import (
     Context,
     CostMeter,
     HeldTariff,
-    Reading,
     TariffBook,
     TariffError,
     TariffSegment,
     parse_tariff,
+    readings_from_meter_values,
     verify_tariff,
 )
 from ocppnet.tariffs.signing import VENDOR_ID
@@ -38,26 +37,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ocppnet.station.tariffs")
 
-__all__ = ["StationTariffs", "readings_of"]
-
-
-def readings_of(meter_values: Any) -> list[Reading]:
-    """Energy register readings (Wh) of an OCPP 2.x ``meterValue`` array."""
-    out = []
-    for mv in meter_values or ():
-        for sv in mv.get("sampledValue", ()):
-            unit = (sv.get("unitOfMeasure") or {}).get("unit", "Wh")
-            if sv.get("measurand", ENERGY) == ENERGY and sv.get("phase") is None and \
-                    unit in ("Wh", "kWh"):
-                scale = 1000 if unit == "kWh" else 1
-                multiplier = (sv.get("unitOfMeasure") or {}).get("multiplier", 0)
-                out.append(Reading(_when(mv["timestamp"]),
-                                   float(sv["value"]) * scale * 10 ** multiplier))
-    return out
+__all__ = ["StationTariffs"]
 
 
 def _when(text: str) -> datetime:
-    return datetime.fromtimestamp(parse_seconds(text), UTC)
+    at = parse_timestamp(text)
+    assert at is not None  # the station's own timestamps
+    return at
 
 
 def _rejected(reason: str, detail: str) -> dict[str, Any]:
@@ -165,7 +151,7 @@ class StationTariffs:
         meter = self.meters.get(tx)
         if meter is None:
             meter = self.meters[tx] = CostMeter(self.book.segments(tx), context=self.context)
-        readings = readings_of(payload.get("meterValue"))
+        readings = readings_from_meter_values(payload.get("meterValue"))
         held = self.book.current(tx)
         try:
             for reading in readings:
@@ -195,7 +181,7 @@ class StationTariffs:
         if meter is None:
             return
         try:
-            for reading in readings_of(meter_values):
+            for reading in readings_from_meter_values(meter_values):
                 meter.add(reading)
         except TariffError as exc:
             log.warning("event=tariff_cost_failed station=%s transaction=%s reason=%r",

@@ -4,7 +4,13 @@ the tariffs a station holds. See docs/tariffs.md."""
 from ocppnet.tariffs.book import HeldTariff, TariffBook
 from ocppnet.tariffs.calculator import CostMeter, compute_cost
 from ocppnet.tariffs.conditions import Context
-from ocppnet.tariffs.cost import Amount, CostResult, Reading, TariffSegment
+from ocppnet.tariffs.cost import (
+    Amount,
+    CostResult,
+    Reading,
+    TariffSegment,
+    readings_from_meter_values,
+)
 from ocppnet.tariffs.model import Tariff, TariffError, parse_tariff
 from ocppnet.tariffs.prices import AdHocPrice, ad_hoc_price, receipt_binding, session_cost
 from ocppnet.tariffs.signing import (
@@ -31,6 +37,7 @@ __all__ = [
     "ad_hoc_price",
     "compute_cost",
     "parse_tariff",
+    "readings_from_meter_values",
     "receipt_binding",
     "session_cost",
     "sign_tariff",

@@ -9,13 +9,26 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.tariffs.model import Tariff, TariffError
 
-__all__ = ["Amount", "CostResult", "Period", "Reading", "TariffSegment", "instant", "seconds"]
+__all__ = [
+    "ENERGY_REGISTER",
+    "Amount",
+    "CostResult",
+    "Period",
+    "Reading",
+    "TariffSegment",
+    "instant",
+    "readings_from_meter_values",
+    "seconds",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _ZERO = Decimal(0)
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+_TO_WH = {"Wh": 1.0, "kWh": 1000.0}
 
 
 def seconds(at: datetime) -> Decimal:
@@ -41,6 +54,28 @@ class Reading:
     at: datetime
     energy_wh: float | Decimal
     current_a: float | Decimal | None = None
+
+
+def readings_from_meter_values(meter_values: Any, where: str = "meterValue") -> list[Reading]:
+    """The whole-meter energy register readings (Wh) of an OCPP 2.x ``meterValue`` array,
+    scaled as the CSMS scales what it stores (value x 10^multiplier, then kWh -> Wh)."""
+    out = []
+    for i, mv in enumerate(meter_values or ()):
+        at = parse_timestamp(mv.get("timestamp") if isinstance(mv, dict) else None)
+        if at is None:
+            raise TariffError(f"{where}[{i}].timestamp: not an RFC 3339 date-time")
+        for j, sv in enumerate(mv.get("sampledValue", ())):
+            uom = sv.get("unitOfMeasure") or {}
+            unit = uom.get("unit", "Wh")
+            if sv.get("measurand", ENERGY_REGISTER) != ENERGY_REGISTER or \
+                    sv.get("phase") is not None or unit not in _TO_WH:
+                continue
+            value = sv.get("value")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TariffError(f"{where}[{i}].sampledValue[{j}].value: not a number")
+            scaled = float(value) * 10 ** int(uom.get("multiplier", 0))
+            out.append(Reading(at, scaled * _TO_WH[unit]))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
