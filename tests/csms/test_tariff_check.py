@@ -128,3 +128,32 @@ async def test_no_tariff_stored_is_a_mismatch_with_a_reason(app: CsmsApp) -> Non
     await send(app, "2.1", "CS-1", "TransactionEvent", event("Started", 0, 0, 0, readings))
     [check] = await checks(app)
     assert check["match"] is False and check["reason"] == "no stored tariff for this transaction"
+
+
+async def test_the_running_meter_equals_a_recomputation_from_the_store(
+    app: CsmsApp, emp: KeyPair
+) -> None:
+    from ocppnet.csms.tariff_check import _rebuild
+
+    app.core.tariff_trust = trusting(emp)
+    readings: list[Any] = []
+    await send(app, "2.1", "CS-1", "TransactionEvent",
+               event("Started", 0, 0, 0, readings, sign_tariff(TARIFF, emp, now=T0)))
+    for seq, (minutes, wh) in enumerate([(10, 2000), (20, 2500), (40, 9000)], start=1):
+        await send(app, "2.1", "CS-1", "TransactionEvent",
+                   event("Updated", seq, minutes, wh, readings))
+        running, _ = app.core.tariff_meters[("CS-1", "tx-1")]
+        rebuilt, verified = await _rebuild(app.core, "CS-1", "tx-1")
+        assert running.result() == rebuilt.result() and verified
+    # a MeterValues reading (off the straight line) joins the cost via the store
+    mv = {"timestamp": iso(50), "sampledValue": [
+        {"value": 9000.0, "measurand": "Energy.Active.Import.Register",
+         "unitOfMeasure": {"unit": "Wh"}}]}
+    await send(app, "2.1", "CS-1", "MeterValues", {"evseId": 1, "meterValue": [mv]})
+    readings.extend(readings_of([mv]))
+    assert ("CS-1", "tx-1") not in app.core.tariff_meters
+    await send(app, "2.1", "CS-1", "TransactionEvent", event("Updated", 4, 60, 9000, readings))
+    assert all(c["match"] for c in await checks(app))
+    await send(app, "2.1", "CS-1", "TransactionEvent", event("Ended", 5, 70, 9500, readings))
+    assert app.core.tariff_meters == {}
+    assert all(c["match"] for c in await checks(app))

@@ -10,7 +10,7 @@ from ocppnet.csms.authorization import id_token_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v2
-from ocppnet.csms.tariff_check import with_cost_check
+from ocppnet.csms.tariff_check import with_cost_check, with_meter_values_feed
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
@@ -166,7 +166,7 @@ HANDLERS: dict[str, CsmsHandler] = {
     "StatusNotification": status_notification,
     "Authorize": authorize,
     "TransactionEvent": with_cost_check(transaction_event),  # 2.1 local cost, recomputed
-    "MeterValues": meter_values,
+    "MeterValues": with_meter_values_feed(meter_values),
     "NotifyReport": _keep("NotifyReport"),
     "NotifyEvent": _keep("NotifyEvent"),
     "SecurityEventNotification": _keep("SecurityEvent"),
