@@ -157,3 +157,14 @@ async def test_the_running_meter_equals_a_recomputation_from_the_store(
     await send(app, "2.1", "CS-1", "TransactionEvent", event("Ended", 5, 70, 9500, readings))
     assert app.core.tariff_meters == {}
     assert all(c["match"] for c in await checks(app))
+
+
+async def test_a_repeated_event_stores_its_tariff_once(app: CsmsApp, emp: KeyPair) -> None:
+    app.core.tariff_trust = trusting(emp)
+    readings: list[Any] = []
+    started = event("Started", 0, 0, 0, readings, sign_tariff(TARIFF, emp, now=T0))
+    await send(app, "2.1", "CS-1", "TransactionEvent", started)
+    await send(app, "2.1", "CS-1", "TransactionEvent", started)  # a retry
+    assert len(await app.store.list_station_events("CS-1", "TariffInUse")) == 1
+    await send(app, "2.1", "CS-1", "TransactionEvent", event("Updated", 1, 60, 10_000, readings))
+    assert all(c["match"] for c in await checks(app))

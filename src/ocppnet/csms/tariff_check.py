@@ -79,11 +79,15 @@ async def _remember_tariffs(core: CsmsCore, station: str, tx: str,
     custom = payload.get("customData")
     if not isinstance(custom, dict) or custom.get("vendorId") != VENDOR_ID:
         return announced
+    known = {(e.data.get("transactionId"), e.data.get("from"), e.data.get("hash"))
+             for e in await core.store.list_station_events(station, TARIFF_IN_USE)}
     for item in custom.get("tariffs") or ():
         tariff, since = item.get("tariff"), parse_timestamp(item.get("from"))
         if not isinstance(tariff, dict) or since is None:
             log.warning("event=tariff_malformed station=%s transaction=%s", station, tx)
             continue
+        if (tx, item["from"], tariff_hash(tariff)) in known:
+            continue  # the same event again (a retry): stored once
         verified, issuer, name = False, None, None
         try:
             check = _issuer_check(core, tx, tariff)
