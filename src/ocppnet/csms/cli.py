@@ -25,6 +25,7 @@ from ocppnet.csms.api.settings import load_csms_file
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metrics import csms_metrics
+from ocppnet.csms.tariff_api import tariff_router
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
@@ -164,7 +165,8 @@ async def _serve(
         if http is not None:
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
-            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router))
+            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
+                                    extra_routers=[tariff_router(app)])
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)
