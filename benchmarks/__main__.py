@@ -20,6 +20,7 @@ from benchmarks import (
     bench_forwarding,
     bench_micro,
     bench_tariffs,
+    bench_twin,
     bench_wslib,
 )
 from benchmarks.processes import raise_fd_limit, uvloop_available
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "canonical": bench_micro.canonical,
     "wslib": bench_wslib.run,
     "api": bench_api.run,
+    "twin": bench_twin.run,
     "tariffs": bench_tariffs.run,
 }
 

@@ -27,6 +27,7 @@ _PARTS = (
     "ocppnet.cli.demo",
     "ocppnet.api.cli",
     "ocppnet.cli.call",
+    "ocppnet.twin.cli",
     "ocppnet.issuer.cli",
 )
 
