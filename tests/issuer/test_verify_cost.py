@@ -96,3 +96,19 @@ def test_cost_of_meter_values_under_the_example_tariff(
                  "--meter-values", str(path)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"ocppnet tariff: {path}[0].timestamp: not an RFC 3339 date-time")
+
+
+def test_the_example_issuer_file_reads_and_matches_the_example_csms(tmp_path: Path) -> None:
+    from ocppnet.csms.api.settings import load_csms_file
+    from ocppnet.issuer import TariffIssuerSection
+    from ocppnet.participant import load_participant_config
+
+    (tmp_path / "emp.toml").write_bytes((EXAMPLES / "emp.toml").read_bytes())
+    KeyStore(tmp_path / "emp-keys").new("emp", "ed25519")  # as its first line says
+    emp = load_participant_config(tmp_path / "emp.toml", TariffIssuerSection, "tariff")
+    assert emp.participant.id == "EMP-1" and emp.participant.version == "2.1"
+    assert emp.app is not None and emp.app.signing_key == "emp"
+    [upstream] = emp.participant.upstreams
+    csms = load_csms_file(EXAMPLES / "csms.toml").csms
+    assert upstream.url == f"ws://127.0.0.1:{csms.port}/ocpp"
+    assert csms.passwords[emp.participant.id] == upstream.password
