@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ocppnet.cli.main import main
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.node.overlay_csms import serve_overlay_csms
@@ -117,20 +118,21 @@ async def test_publish_applies_the_example_tariff_and_refuses_an_untrusted_key(
         "ocppnet tariff: tariff EMP-1-2026-12: not signed by a trusted issuer"]
 
 
-async def test_sign_writes_a_signed_tariff_and_bad_files_are_one_line(tmp_path: Path) -> None:
+def test_sign_writes_a_signed_tariff_and_bad_files_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process (``main(argv)``, what the console script runs): no network needed."""
     KeyStore(tmp_path / "keys").new("emp", "ed25519")
     config = str(issuer_toml(tmp_path, 9, "emp"))
     out_file = tmp_path / "signed.json"
-    code, out, err = await run("tariff", "sign", "--config", config, "--tariff",
-                               str(EXAMPLES / "tariff.json"), "--out", str(out_file))
-    assert code == 0, err
-    assert out.startswith("signed EMP-1-2026-12 (sha256 ")
+    assert main(["tariff", "sign", "--config", config, "--tariff",
+                 str(EXAMPLES / "tariff.json"), "--out", str(out_file)]) == 0
+    assert capsys.readouterr().out.startswith("signed EMP-1-2026-12 (sha256 ")
     signed = orjson.loads(out_file.read_bytes())
     assert signed["customData"]["signatures"][0]["name"] == "EMP-1"
     bad = tmp_path / "bad.json"
     bad.write_text('{"tariffId": "X", "currency": "EUR", "energy": {"prices": [{}]}}')
-    code, _, err = await run("tariff", "publish", "--config", config, "--tariff", str(bad),
-                               "--target", "CS-1")
-    assert code == 2
-    assert err.strip().splitlines() == [
+    assert main(["tariff", "publish", "--config", config, "--tariff", str(bad),
+                 "--target", "CS-1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         f"ocppnet tariff: {bad}: tariff.energy.prices[0].priceKwh: required"]
