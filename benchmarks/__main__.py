@@ -20,6 +20,7 @@ from benchmarks import (
     bench_forwarding,
     bench_micro,
     bench_ocmf,
+    bench_tariffs,
     bench_twin,
     bench_webpay,
     bench_wslib,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "twin": bench_twin.run,
     "ocmf": bench_ocmf.run,
     "webpay": bench_webpay.run,
+    "tariffs": bench_tariffs.run,
 }
 
 

@@ -31,6 +31,7 @@ _PARTS = (
     "ocppnet.cli.ocmf",
     "ocppnet.grid.cli",
     "ocppnet.webpay_service.cli",
+    "ocppnet.issuer.cli",
 )
 
 

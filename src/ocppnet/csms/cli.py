@@ -27,6 +27,7 @@ from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.metrics import csms_metrics
 from ocppnet.csms.signed_meter import MeteringSection
+from ocppnet.csms.tariff_api import tariff_router
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
@@ -161,6 +162,7 @@ async def _serve(
     if security is not None:  # verify what stations send; verdicts go to the message log
         app.handlers = secure_handlers(app.handlers, security,
                                        on_verdict=record_verdicts(app, refused_only=True))
+        app.core.tariff_trust = security  # the issuers it trusts for tariffs (docs/tariffs.md)
     async with contextlib.AsyncExitStack() as stack:
         await app.start()
         stack.push_async_callback(app.stop)
@@ -176,7 +178,8 @@ async def _serve(
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
             operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
-                                    extra_routers=calibration_routers(app))
+                                    extra_routers=[*calibration_routers(app),
+                                                   tariff_router(app)])
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.events import EventBus, StationChanged
 from ocppnet.rpc.timestamps import format_timestamp
+from ocppnet.security.context import SecurityContext
 from ocppnet.store import StationBoot, Store
+from ocppnet.tariffs import CostMeter
 
 
 class StationLink(Protocol):
@@ -74,6 +76,8 @@ class CsmsCore:
         self.clock = clock
         self.links: dict[str, StationLink] = {}
         self.paths: dict[str, tuple[str, ...]] = {}
+        self.tariff_trust: SecurityContext | None = None  # who may issue tariffs (tariff_check)
+        self.tariff_meters: dict[tuple[str, str], tuple[CostMeter, bool]] = {}  # running costs
 
     def note_link(self, ctx: RequestContext) -> None:
         """Remember the connection a station's request came on (for CSMS-initiated calls)."""

@@ -17,6 +17,7 @@ from ocppnet.csms.natural_keys import (
     station_event_key,
     transaction_event_key,
 )
+from ocppnet.csms.tariff_check import with_cost_check, with_meter_values_feed
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
@@ -195,8 +196,8 @@ HANDLERS: dict[str, CsmsHandler] = {
     "Heartbeat": heartbeat,
     "StatusNotification": status_notification,
     "Authorize": authorize,
-    "TransactionEvent": transaction_event,
-    "MeterValues": meter_values,
+    "TransactionEvent": with_cost_check(transaction_event),  # 2.1 local cost, recomputed
+    "MeterValues": with_meter_values_feed(meter_values),
     "NotifyReport": _keep("NotifyReport"),
     "NotifyEvent": _keep("NotifyEvent"),
     "SecurityEventNotification": _keep("SecurityEvent"),

@@ -84,6 +84,8 @@ class Ocpp2:
         info = fields.pop("info", {})
         payload["transactionInfo"].update(info)
         payload.update(fields)
+        if self.station.version == "2.1":
+            self.station.tariffs.annotate(payload)  # local cost calculation (station/tariffs.py)
         if event_type == "Ended":
             del self._seq[tx_id]
         return QueuedMessage("TransactionEvent", payload, tx_id,
@@ -121,18 +123,22 @@ class Ocpp2:
             meterValue=[meter_value_2(now, event.meter_wh, 0.0, "Transaction.End")])]
 
     def meter_message(self, evse: Evse, now: float, offline: bool,
-                      triggered: bool = False) -> QueuedMessage | None:
+                      triggered: bool = False, trigger: str | None = None) -> QueuedMessage | None:
         session = evse.session
         if session is None or session.transaction_id is None or session.ended:
             return None
+        trigger = trigger or ("Trigger" if triggered else "MeterValuePeriodic")
         return self._event(
-            "Updated", "Trigger" if triggered else "MeterValuePeriodic", session.transaction_id,
+            "Updated", trigger, session.transaction_id,
             now, offline, meterValue=[meter_value_2(
                 now, evse.energy_wh, evse.power_w, "Trigger" if triggered else "Sample.Periodic")])
 
     def triggered_meter_values(self, evse: Evse, now: float) -> tuple[str, dict[str, Any]]:
-        return "MeterValues", {"evseId": evse.id, "meterValue": [
+        payload = {"evseId": evse.id, "meterValue": [
             meter_value_2(now, evse.energy_wh, evse.power_w, "Trigger")]}
+        if self.station.version == "2.1":
+            self.station.tariffs.observe(evse, payload["meterValue"])  # the CSMS counts it too
+        return "MeterValues", payload
 
     def prepare(self, message: QueuedMessage) -> dict[str, Any] | None:
         return message.payload

@@ -38,6 +38,7 @@ from ocppnet.station.scenario import Scenario
 from ocppnet.station.signed_meter import SigningMeter
 from ocppnet.station.states import ConnectorStatus, is_active
 from ocppnet.station.stats import StationStats
+from ocppnet.station.tariffs import StationTariffs
 from ocppnet.station.telemetry import StationTelemetry, TelemetryPlan
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
@@ -100,6 +101,9 @@ class SimulatedStation:
         self.web_payments: StationWebPayments | None = None  # C25, see station/webpay.py
         self.dialect: Dialect = self._make_dialect()
         self.dialect.register(self.handlers)
+        self.tariffs = StationTariffs(self)
+        if self.version == "2.1":
+            self.tariffs.register(self.handlers)
         incoming = self.handlers if security is None else secure_handlers(self.handlers, security)
         self.client = StationClient(
             url, station_id, handlers=incoming,

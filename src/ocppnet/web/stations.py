@@ -10,6 +10,7 @@ from collections.abc import Collection
 from typing import Any
 
 from ocppnet.store import Store, TransactionRecord
+from ocppnet.web.tariffs import tariff_columns
 
 
 def energy_of(transactions: list[TransactionRecord]) -> tuple[float, float, int]:
@@ -49,6 +50,7 @@ async def station_rows(store: Store, *, exclude: Collection[str] = ()) -> list[d
             "charging": running,
             "energyWh": round(total, 1),
             "sessionWh": round(active, 1),
+            **await tariff_columns(store, station.station_id, transactions),
         })
     rows.sort(key=lambda r: str(r["id"]))
     return rows

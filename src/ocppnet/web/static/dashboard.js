@@ -98,6 +98,21 @@ function renderTopology(topology) {
 
 // --- tables ----------------------------------------------------------------------------------
 
+// tariff of the latest priced session: id, issuer, and whether the CSMS verified its signature
+function tariffText(t) {
+  if (!t) return "—";
+  return { text: `${t.id} · ${t.issuer ?? "?"} ${t.verified ? "✓" : "✗ unverified"}`,
+           cls: t.verified ? "tariff" : "tariff off" };
+}
+
+// running cost (incl. tax) of each active session; ≠ when the CSMS computed another figure
+function sessionCost(sessions) {
+  if (!sessions.length) return { text: "—", cls: "num" };
+  const text = sessions.map(s => (s.cost ?? 0).toFixed(2) +
+    (s.match === false ? ` ≠ ${(s.csmsCost ?? 0).toFixed(2)}` : "")).join(", ");
+  return { text, cls: sessions.some(s => s.match === false) ? "num cost off" : "num cost" };
+}
+
 function renderStations(stations) {
   const body = document.querySelector("#stations tbody");
   body.replaceChildren(...stations.map(s => {
@@ -109,6 +124,8 @@ function renderStations(stations) {
       s.path.slice(1).join(" → ") || "direct",
       { text: kwh(s.energyWh), cls: "num energy" },
       { text: kwh(s.sessionWh), cls: "num" },
+      tariffText(s.tariff),
+      sessionCost(s.sessions ?? []),
     ]);
     tr.dataset.station = s.id;
     tr.dataset.energyWh = s.energyWh;
