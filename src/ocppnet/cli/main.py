@@ -25,6 +25,7 @@ _PARTS = (
     "ocppnet.node.cli",
     "ocppnet.station.cli",
     "ocppnet.cli.demo",
+    "ocppnet.cli.nap",
 )
 
 
