@@ -1,6 +1,7 @@
 """The access-point routes on a real CsmsApp with a SQLite store, mounted in a plain FastAPI
-app: signed answers, ETag / If-None-Match -> 304, Last-Modified, OCPI pagination, and a
-station that goes Faulted is out of order in the very next status publication."""
+app served on 127.0.0.1 (port 0): signed answers, ETag / If-None-Match -> 304, Last-Modified,
+OCPI pagination, and a station that goes Faulted is out of order in the very next status
+publication."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ocppnet.nap.datex2 import NS
 from ocppnet.nap.jws import verify_detached
 from ocppnet.nap.sites import load_sites
 from ocppnet.security.keys import generate, key_id
+from ocppnet.web.api import serve_http
 from tests.csms.conftest import Clock, send
 from tests.nap.conftest import EXAMPLE, SCHEMA, T0
 
@@ -32,9 +34,12 @@ async def client(app: CsmsApp, clock: Clock) -> AsyncIterator[httpx.AsyncClient]
     api = FastAPI()
     api.include_router(nap_router(NapSource(app.store, sites, KEY, clock=clock)),
                        prefix="/api/v1")
-    transport = httpx.ASGITransport(app=api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nap.test") as c:
-        yield c
+    server = await serve_http(api, "127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(base_url=server.url.rstrip("/")) as c:
+            yield c
+    finally:
+        await server.close()
 
 
 async def _boot_and_report(app: CsmsApp, clock: Clock, station: str, status: str) -> None:
@@ -99,7 +104,7 @@ async def test_table_etag_and_ocpi_pages(app: CsmsApp, clock: Clock,
     page = await client.get("/api/v1/nap/ocpi/locations", params={"limit": 2})
     assert page.status_code == 200
     assert page.headers["x-total-count"] == "3" and page.headers["x-limit"] == "2"
-    assert page.headers["link"] == ('<http://nap.test/api/v1/nap/ocpi/locations?offset=2'
+    assert page.headers["link"] == (f'<{client.base_url}/api/v1/nap/ocpi/locations?offset=2'
                                     '&limit=2>; rel="next"')
     assert [loc["id"] for loc in page.json()["data"]] == ["DE-EXC-MARKT", "DE-EXC-HOF"]
     assert verify_detached(page.content, page.headers["x-jws-signature"], TRUSTED)
