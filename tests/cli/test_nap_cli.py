@@ -109,3 +109,18 @@ def test_bad_input_is_one_line(tmp_path: Path, db: Path, keys: Path) -> None:
     line = one_line_error(run("nap", "export", "--sites", str(EXAMPLE), "--db", str(db),
                               *common, "--key", "nobody"))
     assert "nobody" in line
+
+
+def test_export_from_a_csms_file_with_nap(tmp_path: Path, db: Path, keys: Path) -> None:
+    config = tmp_path / "csms.toml"
+    config.write_text(f'[security]\nkeystore = "keys"\n\n[nap]\nsites = "{EXAMPLE}"\n'
+                      'signing_key = "operator"\n')
+    out = tmp_path / "out"
+    result = run("nap", "export", "--config", str(config), "--db", str(db), "--format", "ocpi",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert run("nap", "verify", str(out / "ocpi-locations.json"), "--keys",
+               str(keys)).returncode == 0
+    line = one_line_error(run("nap", "export", "--db", str(db), "--format", "ocpi", "--out",
+                              str(out)))
+    assert "--config" in line

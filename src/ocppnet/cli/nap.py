@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ocppnet.csms.nap_config import load_nap
 from ocppnet.csms.nap_source import NapSource
 from ocppnet.errors import ConfigError
 from ocppnet.nap.jws import JwsError, verify_detached
@@ -42,13 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     actions = nap.add_subparsers(dest="nap_command", metavar="ACTION", required=True)
 
     export = actions.add_parser("export", help="write signed publications to a directory")
-    export.add_argument("--sites", required=True, metavar="TOML", help="site data ([sites])")
+    export.add_argument("--config", metavar="TOML",
+                        help="a CSMS file with [nap] (sites, signing key) instead of "
+                        "--sites/--keys/--key")
+    export.add_argument("--sites", metavar="TOML", help="site data ([sites])")
     export.add_argument("--db", required=True, metavar="LOCATION",
                         help="the CSMS store: SQLite file or postgresql:// URL")
     export.add_argument("--format", required=True, choices=FORMATS)
     export.add_argument("--out", required=True, metavar="DIR")
     export.add_argument("--keys", default="keys", metavar="DIR", help="key store directory")
-    export.add_argument("--key", required=True, metavar="NAME", help="operator's signing key")
+    export.add_argument("--key", metavar="NAME", help="operator's signing key")
     export.add_argument("--from", dest="first", type=date.fromisoformat, metavar="YYYY-MM-DD",
                         help="statistics: first day (default: 6 days before --to)")
     export.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD",
@@ -83,9 +87,23 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return run
 
 
+def _sites_and_key(args: argparse.Namespace) -> tuple[Sites, PrivateKey]:
+    if args.config:
+        settings = load_nap(args.config)
+        if settings is None:
+            raise ConfigError(f"{args.config}: nap: missing [nap] table")
+        sites, key = settings.sites, settings.key
+    elif not args.sites or not args.key:
+        raise ValueError("give --config FILE, or --sites FILE and --key NAME")
+    if args.sites:
+        sites = load_sites(args.sites)
+    if args.key:
+        key = KeyStore(args.keys).key_pair(args.key).private_key
+    return sites, key
+
+
 def _export(args: argparse.Namespace) -> int:
-    sites = load_sites(args.sites)
-    key = KeyStore(args.keys).key_pair(args.key).private_key
+    sites, key = _sites_and_key(args)
     if "://" not in args.db and not Path(args.db).is_file():
         raise FileNotFoundError(2, "no such store", args.db)
     out = Path(args.out)
