@@ -6,7 +6,7 @@ publication."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -18,7 +18,7 @@ from ocppnet.csms.nap_api import nap_router
 from ocppnet.csms.nap_source import NapSource
 from ocppnet.nap.datex2 import NS
 from ocppnet.nap.jws import verify_detached
-from ocppnet.nap.sites import load_sites
+from ocppnet.nap.sites import AdhocPrice, Location, load_sites
 from ocppnet.security.keys import generate, key_id
 from ocppnet.web.api import serve_http
 from tests.csms.conftest import Clock, send
@@ -131,3 +131,31 @@ async def test_statistics_route(app: CsmsApp, client: httpx.AsyncClient) -> None
     bad = await client.get("/api/v1/nap/statistics", params={"from": "2025-03-02",
                                                              "to": "2025-03-01"})
     assert bad.status_code == 400
+
+
+async def test_a_new_ad_hoc_price_changes_status_etag_and_last_modified(
+        app: CsmsApp, clock: Clock) -> None:
+    """The price source (the tariff in force) overrides the site data's ad hoc price; a
+    change of price alone moves ETag and Last-Modified, so no conditional GET hides it."""
+    sites = load_sites(EXAMPLE).model_copy(update={"updated": T0 - timedelta(days=1)})
+    markt = sites.locations[0]
+    assert markt.adhoc_price is not None
+    price = {"now": markt.adhoc_price}
+
+    async def in_force(location: Location, at: datetime) -> AdhocPrice | None:
+        return price["now"] if location.id == markt.id else None
+
+    source = NapSource(app.store, sites, KEY, clock=clock, prices=in_force)
+    first = await source.datex2_status()
+    assert b"<fac:value>0.59</fac:value>" in first.body
+    assert await source.datex2_status() is first  # unchanged: not signed again
+    clock.now = T0 + timedelta(minutes=1)
+    price["now"] = markt.adhoc_price.model_copy(update={"per_kwh": 0.49})
+    second = await source.datex2_status()
+    assert b"<fac:value>0.49</fac:value>" in second.body
+    assert second.etag != first.etag and second.last_modified == clock.now
+    price["now"] = markt.adhoc_price  # back to the first price: still a change
+    clock.now = T0 + timedelta(minutes=2)
+    third = await source.datex2_status()
+    assert third.etag == first.etag and third.last_modified == clock.now
+    assert verify_detached(third.body, third.signature, TRUSTED)

@@ -76,7 +76,8 @@ def nap_router(source: NapSource, dependencies: Sequence[Depends] = ()) -> APIRo
         cut = ocpi.page(items, offset=offset, limit=limit, url=url,
                         generated=snap.last_modified, date_from=_utc(date_from, "date_from"),
                         date_to=_utc(date_to, "date_to"))
-        pub = source.sign("ocpi-locations", json_bytes(cut.body), JSON, snap.last_modified)
+        pub = source.sign("ocpi-locations", json_bytes(cut.body), JSON, snap.last_modified,
+                          variant=str(request.url.query))
         return _answer(pub, if_none_match, if_modified_since, cut.headers)
 
     @router.get("/statistics", summary="Sessions, energy, utilisation per EVSE and day "

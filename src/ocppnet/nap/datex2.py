@@ -285,11 +285,14 @@ def _connector(point: etree._Element, connector: Connector) -> None:
 
 # --- dynamic: the status publication ---
 
-def status_publication(sites: Sites, snapshot: StatusSnapshot) -> bytes:
-    """The ``EnergyInfrastructureStatusPublication``: every charge point's status."""
+def status_publication(sites: Sites, snapshot: StatusSnapshot,
+                       prices: Mapping[str, AdhocPrice] | None = None) -> bytes:
+    """The ``EnergyInfrastructureStatusPublication``: every charge point's status, and the
+    ad hoc price in force per location (``prices`` by location id, else the site data's)."""
     root = _payload("EnergyInfrastructureStatusPublication", sites, snapshot.last_modified)
     for location in sites.locations:
-        _site_status(root, sites, location, snapshot.states)
+        price = (prices or {}).get(location.id, location.adhoc_price)
+        _site_status(root, sites, location, snapshot.states, price)
     return _serialize(root)
 
 
@@ -299,7 +302,7 @@ def _reference(parent: etree._Element, object_id: str, version: str) -> None:
 
 
 def _site_status(root: etree._Element, sites: Sites, location: Location,
-                 states: Mapping[str, EvseState]) -> None:
+                 states: Mapping[str, EvseState], price: AdhocPrice | None) -> None:
     static = sites.location_updated(location)
     version = _version(static)
     mine = [states[e.uid] for e in location.evses if e.uid in states]
@@ -307,8 +310,8 @@ def _site_status(root: etree._Element, sites: Sites, location: Location,
     site = _sub(root, "egi:energyInfrastructureSiteStatus")
     _reference(site, location.id, version)
     _sub(site, "fac:lastUpdated", _time(changed))
-    if location.adhoc_price is not None:
-        _rates(site, "fac:newRates", location, location.adhoc_price, static)
+    if price is not None:
+        _rates(site, "fac:newRates", location, price, static)
     for station, evses in station_groups(location).items():
         points = [states[e.uid] for e in evses if e.uid in states]
         element = _sub(site, "egi:energyInfrastructureStationStatus")
