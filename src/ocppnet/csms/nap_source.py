@@ -55,16 +55,16 @@ class NapSource:
         self.prices = prices
         self._signed: dict[tuple[str, str], Publication] = {}
         self._latest: dict[str, Publication] = {}
-        self._stations = sorted({e.station for loc in sites.locations for e in loc.evses})
+        self._stations = frozenset(e.station for loc in sites.locations for e in loc.evses)
 
     async def status(self) -> StatusSnapshot:
         """Every EVSE's state as the store has it now."""
-        stations: dict[str, StationRecord] = {}
+        wanted = self._stations
+        stations: dict[str, StationRecord] = {
+            s.station_id: s for s in await self.store.list_stations() if s.station_id in wanted}
         connectors: dict[str, list[ConnectorRecord]] = {}
-        for station_id in self._stations:
-            record = await self.store.get_station(station_id)
-            if record is not None:
-                stations[station_id] = record
+        for station_id, record in stations.items():
+            if record.connected:  # a station that is not connected is unknown anyway
                 connectors[station_id] = await self.store.list_connectors(station_id)
         active = await self.store.list_transactions(active_only=True)
         return snapshot(self.sites, evse_states(self.sites, stations, connectors, active))
