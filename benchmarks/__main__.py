@@ -13,7 +13,14 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import bench_connections, bench_csms, bench_forwarding, bench_micro, bench_wslib
+from benchmarks import (
+    bench_connections,
+    bench_csms,
+    bench_forwarding,
+    bench_micro,
+    bench_nap,
+    bench_wslib,
+)
 from benchmarks.processes import raise_fd_limit, uvloop_available
 from benchmarks.report import Row, machine, write
 
@@ -26,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "codec": bench_micro.codec,
     "canonical": bench_micro.canonical,
     "wslib": bench_wslib.run,
+    "nap": bench_nap.run,
 }
 
 

@@ -9,9 +9,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.bench_nap import synthetic_sites
+
 from ocppnet.csms import CsmsApp, CsmsConfig
 from ocppnet.csms.nap_source import NapSource
-from ocppnet.nap.sites import Sites
 from ocppnet.security.keys import generate
 from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.scenario import Scenario
@@ -20,24 +21,6 @@ from tests.station.conftest import FAST_BACKOFF
 
 STATIONS = 200
 PER_LOCATION = 10
-
-
-def _sites(ids: list[str]) -> Sites:
-    locations = []
-    for n in range(0, len(ids), PER_LOCATION):
-        evses = [{"uid": f"EVSE-{sid}", "evse_id": f"DE*EXC*E{sid[3:]}*1", "station": sid,
-                  "connectors": [{"id": 1, "standard": "IEC_62196_T2", "format": "SOCKET",
-                                  "power_type": "AC_3_PHASE", "max_power_w": 11000,
-                                  "max_voltage": 400, "max_amperage": 16}]}
-                 for sid in ids[n:n + PER_LOCATION]]
-        locations.append({
-            "id": f"LOC-{n // PER_LOCATION:02d}", "name": f"Site {n}", "address": "Weg 1",
-            "city": "Musterstadt", "postal_code": "12345", "country": "DE",
-            "latitude": 52.5 + n / 1000, "longitude": 13.4, "time_zone": "Europe/Berlin",
-            "payment_methods": ["rfid", "app"], "evses": evses})
-    return Sites.model_validate({
-        "operator": {"name": "Example", "country_code": "DE", "party_id": "EXC"},
-        "updated": T0, "k_anonymity": 5, "locations": locations})
 
 
 async def test_no_export_contains_an_id_token_or_transaction_id(tmp_path: Path) -> None:
@@ -68,8 +51,8 @@ async def test_no_export_contains_an_id_token_or_transaction_id(tmp_path: Path) 
         assert "PRIVATE-TOKEN-42" in tokens and len(tx_ids) >= STATIONS
         assert all(len(t) >= 8 for t in tx_ids)  # 2.0.1 ids: long enough to search for
 
-        source = NapSource(app.store, _sites(station_ids("CS-{:05d}", STATIONS)),
-                           generate("secp256r1"))
+        sites = synthetic_sites(station_ids("CS-{:05d}", STATIONS), PER_LOCATION, T0)
+        source = NapSource(app.store, sites, generate("secp256r1"))
         days = sorted({t.started_at.date() for t in transactions})
         exports = [await source.datex2_table(), await source.datex2_status(),
                    await source.ocpi_all(), await source.statistics(days[0], days[-1])]
