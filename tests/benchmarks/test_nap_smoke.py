@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from benchmarks import bench_nap
 
 
 def test_quick_nap_benchmark_reports_three_positive_figures() -> None:
-    rows = asyncio.run(asyncio.to_thread(bench_nap.run, True))
+    rows = bench_nap.run(True)
     assert [r.benchmark for r in rows] == ["nap"] * 3
     assert all(r.ours > 0 for r in rows) and rows[0].baseline is not None
