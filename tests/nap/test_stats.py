@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from ocppnet.nap.sites import Sites
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ocppnet.nap.sites import Sites, load_sites
 from ocppnet.nap.stats import statistics
 from ocppnet.store.records import TransactionRecord
+from tests.nap.conftest import EXAMPLE
 
 DAY = date(2025, 3, 1)
 NOON = datetime(2025, 3, 1, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
@@ -63,3 +67,34 @@ def test_an_active_session_counts_up_to_now(sites: Sites) -> None:
                        now=NOON + timedelta(hours=6), k=1)
     cell = next(c for c in stats.cells if c.evse == "MARKT-D1-1")
     assert cell.sessions == 1 and cell.to_json()["utilisation"] == 0.25
+
+
+_STATIONS = ["CS-D1", "CS-A1", "CS-A2", "CS-B1", "CS-B2", "CS-B3", "CS-B4"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.integers(min_value=1, max_value=6),
+    sessions=st.lists(st.tuples(st.sampled_from(_STATIONS), st.integers(0, 3 * 24 * 60),
+                                st.integers(1, 600), st.integers(0, 80_000)),
+                      max_size=60),
+)
+def test_no_published_cell_is_below_k_and_nothing_is_invented(
+        k: int, sessions: list[tuple[str, int, int, int]]) -> None:
+    sites = load_sites(EXAMPLE)
+    start = datetime(2025, 2, 28, 23, 0, tzinfo=UTC)  # local midnight, 1 March
+    txs = [_tx(n, station, start + timedelta(minutes=offset), minutes, energy)
+           for n, (station, offset, minutes, energy) in enumerate(sessions)]
+    stats = statistics(sites, txs, first_day=DAY, last_day=DAY + timedelta(days=2),
+                       now=start + timedelta(days=5), k=k)
+    published = [c.to_json() for c in stats.cells]
+    for cell in published:
+        assert cell["sessions"] >= k or (cell["sessions"] == 0 and cell["utilisation"] == 0)
+        assert 0 <= cell["utilisation"] <= 1
+    assert sum(c["sessions"] for c in published) <= len(txs)
+    # every EVSE-day is accounted for: published alone, merged, or suppressed
+    alone = sum(1 for c in published if c["evse"] is not None)
+    merged = sum(c["evses"] for c in published if c["evse"] is None)
+    assert alone + merged + stats.suppressed == 8 * 3
+    text = json.dumps(stats.to_json())
+    assert "TOKEN-" not in text and "TXID-" not in text

@@ -49,7 +49,8 @@ class Cell:
             "evses": self.evses,
             "sessions": self.sessions,
             "energy_kwh": round(self.energy_wh / 1000.0, 1),
-            "utilisation": round(self.occupied_s / (_DAY_S * self.evses), 3),
+            # overlapping sessions on one EVSE (a station's bookkeeping error) cap at 1
+            "utilisation": round(min(1.0, self.occupied_s / (_DAY_S * self.evses)), 3),
         }
 
 
