@@ -51,6 +51,10 @@ def test_the_status_of_the_example_sites_is_schema_valid(
     assert status["HOF-B1-1"] == "unknown"
     assert status["SEE-PLANNED-1"] == "planned"
     assert root.xpath("string(//com:publicationTime)", namespaces=NS) == "2025-03-01T12:03:00Z"
+    green = {p.xpath("string(fac:reference/@id)", namespaces=NS):
+             p.xpath("string(egi:electricEnergyMixOverride/egi:isGreenEnergy)", namespaces=NS)
+             for p in root.xpath("//egi:refillPointStatus", namespaces=NS)}
+    assert green["MARKT-D1-1"] == "true" and green["HOF-B1-1"] == "false"
     assert root.xpath("//egi:energyInfrastructureSiteStatus[fac:reference/@id='DE-EXC-MARKT']"
                       "//fac:newRates//fac:value/text()", namespaces=NS) == ["0.59"]
 

@@ -3,9 +3,10 @@
 :func:`table_publication` is the static data (``EnergyInfrastructureTablePublication``: sites,
 stations, charge points, connectors, operator, opening hours, ad hoc price, payment, energy
 mix); :func:`status_publication` the dynamic data (``EnergyInfrastructureStatusPublication``:
-each charge point's status, the ad hoc price in force). Both return the XML document as
-bytes, deterministic for the same input: ``publicationTime`` is the time the data last
-changed, so an unchanged publication has the same bytes (and ETag).
+each charge point's status and whether its electricity is 100 % renewable, the ad hoc price
+in force). Both return the XML document as bytes, deterministic for the same input:
+``publicationTime`` is the time the data last changed, so an unchanged publication has the
+same bytes (and ETag).
 
 A site is a location of the site data, a station one OCPP station at it, a charge point
 (``ElectricChargingPoint``, ``RefillPoint``) one EVSE. Object versions are the Unix time of
@@ -325,3 +326,5 @@ def _site_status(root: etree._Element, sites: Sites, location: Location,
             _reference(point, state.uid, version)
             _sub(point, "fac:lastUpdated", _time(state.updated))
             _sub(point, "egi:status", state.status.value)
+            mix = _sub(point, "egi:electricEnergyMixOverride", energyMixIndex="1")
+            _sub(mix, "egi:isGreenEnergy", "true" if location.renewable else "false")
