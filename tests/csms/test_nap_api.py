@@ -17,7 +17,7 @@ from ocppnet.csms import CsmsApp
 from ocppnet.csms.nap_api import nap_router
 from ocppnet.csms.nap_source import NapSource
 from ocppnet.nap.datex2 import NS
-from ocppnet.nap.jws import verify_detached
+from ocppnet.nap.detached_jws import verify_detached
 from ocppnet.nap.sites import AdhocPrice, Location, load_sites
 from ocppnet.security.keys import generate, key_id
 from ocppnet.web.api import serve_http

@@ -18,7 +18,7 @@ from pathlib import Path
 from ocppnet.csms.nap_config import load_nap
 from ocppnet.csms.nap_source import NapSource
 from ocppnet.errors import ConfigError
-from ocppnet.nap.jws import JwsError, verify_detached
+from ocppnet.nap.detached_jws import DetachedJwsError, verify_detached
 from ocppnet.nap.publication import Publication
 from ocppnet.nap.sites import Sites, load_sites
 from ocppnet.security.keys import (
@@ -75,7 +75,7 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         except (ConfigError, StoreError) as exc:
             print(f"ocppnet nap {args.nap_command}: {exc.description or exc}", file=sys.stderr)
             return 2
-        except (KeyStoreError, KeyMaterialError, JwsError, ValueError) as exc:
+        except (KeyStoreError, KeyMaterialError, DetachedJwsError, ValueError) as exc:
             print(f"ocppnet nap {args.nap_command}: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:
@@ -158,7 +158,7 @@ def _verify(args: argparse.Namespace) -> int:
     signature = signature_path.read_text(encoding="ascii", errors="replace")
     try:
         verdict = verify_detached(content, signature, _trusted(args))
-    except JwsError as exc:
+    except DetachedJwsError as exc:
         print(f"ocppnet nap verify: {args.file}: invalid: {exc}", file=sys.stderr)
         return 1
     print(f"{args.file}: valid, signed by {verdict.key_id} ({verdict.algorithm})")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from ocppnet.nap.jws import sign_detached
+from ocppnet.nap.detached_jws import sign_detached
 from ocppnet.security.keys import PrivateKey
 
 __all__ = ["SIGNATURE_HEADER", "Publication", "http_date", "not_modified", "publication"]

@@ -8,8 +8,9 @@ type. Algorithms: ES256 / ES384 / ES512 (ECDSA P-256/384/521, signature ``r || s
 section 3.4 says) and Ed25519 (RFC 9864). A verifier never takes the algorithm from the header
 alone: it must be the one of the trusted key that ``kid`` names.
 
-Written here because the project's JWS module (security configuration) is not on main yet;
-it uses only ``cryptography``.
+The security configuration's JWS module (OCPP 2.1 signed messages, ``security.jws``) is
+the OCPP 2.1 flattened form with the payload inside; exports need the detached compact form,
+so this one is separate. It uses only ``cryptography``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from ocppnet.security.keys import PrivateKey, PublicKey, algorithm_of, key_id
 
-__all__ = ["JwsError", "Verified", "jws_algorithm", "sign_detached", "verify_detached"]
+__all__ = ["DetachedJwsError", "Verified", "jose_algorithm", "sign_detached", "verify_detached"]
 
 _JOSE: dict[str, tuple[str, type[hashes.HashAlgorithm] | None, int]] = {
     # our algorithm name -> (JOSE alg, hash, size of r and s in bytes)
@@ -42,7 +43,7 @@ _JOSE: dict[str, tuple[str, type[hashes.HashAlgorithm] | None, int]] = {
 }
 
 
-class JwsError(ValueError):
+class DetachedJwsError(ValueError):
     """A signature that is malformed, from an unknown key, or does not match the content."""
 
 
@@ -61,10 +62,10 @@ def _unb64(text: str, what: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise JwsError(f"{what} is not base64url") from None
+        raise DetachedJwsError(f"{what} is not base64url") from None
 
 
-def jws_algorithm(key: PrivateKey | PublicKey) -> str:
+def jose_algorithm(key: PrivateKey | PublicKey) -> str:
     """The JOSE ``alg`` of a key (ES256, ES384, ES512 or Ed25519)."""
     return _JOSE[algorithm_of(key)][0]
 
@@ -90,31 +91,31 @@ def sign_detached(content: bytes, key: PrivateKey, *, content_type: str | None =
 def verify_detached(content: bytes, jws: str, trusted: Mapping[str, PublicKey]) -> Verified:
     """Check ``jws`` over ``content`` with the trusted key its ``kid`` names.
 
-    ``trusted`` maps key ids to public keys. Raises :class:`JwsError` with the reason.
+    ``trusted`` maps key ids to public keys. Raises :class:`DetachedJwsError` with the reason.
     """
     parts = jws.strip().split(".")
     if len(parts) != 3:
-        raise JwsError("not a compact JWS (expected header..signature)")
+        raise DetachedJwsError("not a compact JWS (expected header..signature)")
     protected, payload, signature_b64 = parts
     if payload:
-        raise JwsError("the payload is attached; expected a detached signature (header..sig)")
+        raise DetachedJwsError("the payload is attached; expected header..signature")
     try:
         header = json.loads(_unb64(protected, "header"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise JwsError("the header is not JSON") from None
+        raise DetachedJwsError("the header is not JSON") from None
     if not isinstance(header, dict):
-        raise JwsError("the header is not a JSON object")
+        raise DetachedJwsError("the header is not a JSON object")
     if "crit" in header:
-        raise JwsError(f"unsupported critical header parameters {header['crit']!r}")
+        raise DetachedJwsError(f"unsupported critical header parameters {header['crit']!r}")
     kid = header.get("kid")
     if not isinstance(kid, str):
-        raise JwsError("the header has no kid")
+        raise DetachedJwsError("the header has no kid")
     key = trusted.get(kid)
     if key is None:
-        raise JwsError(f"signed by key {kid}, which is not trusted")
+        raise DetachedJwsError(f"signed by key {kid}, which is not trusted")
     alg, digest, size = _JOSE[algorithm_of(key)]
     if header.get("alg") != alg:
-        raise JwsError(f"alg {header.get('alg')!r} does not match key {kid} ({alg})")
+        raise DetachedJwsError(f"alg {header.get('alg')!r} does not match key {kid} ({alg})")
     signature = _unb64(signature_b64, "signature")
     signing_input = f"{protected}.{_b64(content)}".encode("ascii")
     try:
@@ -123,10 +124,11 @@ def verify_detached(content: bytes, jws: str, trusted: Mapping[str, PublicKey]) 
         else:
             assert digest is not None
             if len(signature) != 2 * size:
-                raise JwsError(f"an {alg} signature has {2 * size} bytes, got {len(signature)}")
+                raise DetachedJwsError(
+                    f"an {alg} signature has {2 * size} bytes, got {len(signature)}")
             r = int.from_bytes(signature[:size], "big")
             s = int.from_bytes(signature[size:], "big")
             key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(digest()))
     except InvalidSignature:
-        raise JwsError(f"signature by {kid} does not match the content") from None
+        raise DetachedJwsError(f"signature by {kid} does not match the content") from None
     return Verified(kid, alg, header)
