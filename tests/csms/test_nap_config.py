@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from ocppnet.csms.nap_api import nap_routers
 from ocppnet.csms.nap_config import load_nap
 from ocppnet.errors import ConfigError
 from ocppnet.security.keys import key_id
 from ocppnet.security.keystore import KeyStore
+from ocppnet.store.sqlite import SqliteStore
 from tests.nap.conftest import EXAMPLE
 
 
@@ -56,3 +58,15 @@ def test_problems_name_file_and_key(folder: Path, text: str, expected: str) -> N
     message = str(caught.value)
     assert expected in message and "\n" not in message, message
     assert message.startswith(str(folder))
+
+
+def test_routers_for_a_csms_file(folder: Path) -> None:
+    store = SqliteStore(":memory:")
+    assert nap_routers(store, None) == []
+    assert nap_routers(store, _csms(folder, "[csms]\n")) == []
+    path = _csms(folder, '[security]\nkeystore = "keys"\n\n'
+                         '[nap]\nsites = "sites.toml"\nsigning_key = "operator"\n')
+    (router,) = nap_routers(store, path)
+    paths = {route.path for route in router.routes}  # type: ignore[attr-defined]
+    assert paths == {"/nap/datex2/table", "/nap/datex2/status", "/nap/ocpi/locations",
+                     "/nap/statistics"}

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.params import Depends
 
+from ocppnet.csms.nap_config import load_nap
 from ocppnet.csms.nap_source import JSON, NapSource, json_bytes
 from ocppnet.nap import ocpi
 from ocppnet.nap.publication import SIGNATURE_HEADER, Publication, http_date, not_modified
+from ocppnet.store.interface import Store
 
-__all__ = ["nap_router"]
+__all__ = ["nap_router", "nap_routers"]
 
 _MAX_DAYS = 366
 # module level: FastAPI resolves the (string) annotations in the module's namespace
@@ -97,3 +100,13 @@ def nap_router(source: NapSource, dependencies: Sequence[Depends] = ()) -> APIRo
                        if_modified_since)
 
     return router
+
+
+def nap_routers(store: Store, config: str | Path | None,
+                dependencies: Sequence[Depends] = ()) -> list[APIRouter]:
+    """The router for a CSMS whose file has ``[nap]`` (none otherwise): what the CSMS passes
+    to its operator API. ConfigError when ``[nap]`` is wrong."""
+    settings = load_nap(config) if config is not None else None
+    if settings is None:
+        return []
+    return [nap_router(NapSource(store, settings.sites, settings.key), dependencies)]
