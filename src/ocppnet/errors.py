@@ -1,7 +1,10 @@
-"""One exception hierarchy for ocppnet; each class maps to exactly one OCPP error code.
+"""One exception hierarchy for ocppnet; each class maps to exactly one error code.
 
-Exceptions stay inside the library: at the edge (a frame arriving on a link) they are
-turned into CALLERROR frames by :func:`ocppnet.rpc.codec.error_for`, never sent as tracebacks.
+Two kinds under :class:`OcppNetError`: a :class:`WireError` is sent to the peer as the OCPP-J
+(or overlay) error code it names, by :func:`ocppnet.rpc.codec.error_for` at the edge (a frame
+arriving on a link), never as a traceback; a :class:`LocalError` is raised to our own caller
+and never goes on the wire (a timeout, a closed link, bad configuration, a CALLERROR we
+received). :func:`error_class` maps a code received on the wire back to its WireError class.
 """
 
 from __future__ import annotations
@@ -20,10 +23,18 @@ class OcppNetError(Exception):
         self.details: dict[str, Any] = details or {}
 
 
+class WireError(OcppNetError):
+    """An error the peer is told about: ``code`` is sent in the CALLERROR."""
+
+
+class LocalError(OcppNetError):
+    """An error for our own caller only; its ``code`` never goes on the wire."""
+
+
 # --- errors that map to OCPP-J error codes (OCPP 2.0.1/2.1 part 4, OCPP 1.6 section 4.2.3) ---
 
 
-class FormatViolation(OcppNetError):
+class FormatViolation(WireError):
     """Payload (or frame) is syntactically incorrect."""
 
     code = "FormatViolation"
@@ -35,62 +46,62 @@ class FormationViolation(FormatViolation):
     code = "FormationViolation"
 
 
-class ProtocolError(OcppNetError):
+class ProtocolError(WireError):
     code = "ProtocolError"
 
 
-class RpcFrameworkError(OcppNetError):
+class RpcFrameworkError(WireError):
     code = "RpcFrameworkError"
 
 
-class MessageTypeNotSupported(OcppNetError):
+class MessageTypeNotSupported(WireError):
     code = "MessageTypeNotSupported"
 
 
-class NotImplementedAction(OcppNetError):
+class NotImplementedAction(WireError):
     """The action is known to the protocol but this endpoint has no handler for it."""
 
     code = "NotImplemented"
 
 
-class NotSupported(OcppNetError):
+class NotSupported(WireError):
     code = "NotSupported"
 
 
-class InternalError(OcppNetError):
+class InternalError(WireError):
     code = "InternalError"
 
 
-class SecurityError(OcppNetError):
+class SecurityError(WireError):
     code = "SecurityError"
 
 
-class OccurrenceConstraintViolation(OcppNetError):
+class OccurrenceConstraintViolation(WireError):
     code = "OccurrenceConstraintViolation"
 
 
-class PropertyConstraintViolation(OcppNetError):
+class PropertyConstraintViolation(WireError):
     code = "PropertyConstraintViolation"
 
 
-class TypeConstraintViolation(OcppNetError):
+class TypeConstraintViolation(WireError):
     code = "TypeConstraintViolation"
 
 
-class GenericError(OcppNetError):
+class GenericError(WireError):
     code = "GenericError"
 
 
 # --- overlay / routing errors (our extension codes, as in WWCP_OCPP) ---
 
 
-class UnknownClient(OcppNetError):
+class UnknownClient(WireError):
     """No route to the destination."""
 
     code = "UnknownClient"
 
 
-class NetworkingError(OcppNetError):
+class NetworkingError(WireError):
     """Loop, hop limit, spoofed path or an unavailable upstream."""
 
     code = "NetworkingError"
@@ -99,7 +110,7 @@ class NetworkingError(OcppNetError):
 # --- local errors (never on the wire) ---
 
 
-class CallErrorReceived(OcppNetError):
+class CallErrorReceived(LocalError):
     """The peer answered our CALL with a CALLERROR."""
 
     def __init__(self, code: str, description: str, details: dict[str, Any] | None = None) -> None:
@@ -110,32 +121,32 @@ class CallErrorReceived(OcppNetError):
         return f"{self.code}: {self.description}"
 
 
-class DropRequest(OcppNetError):
+class DropRequest(LocalError):
     """Raised by a handler: answer nothing (a security policy's ``drop``); the caller times
     out as if the message had been lost."""
 
     code = "Dropped"
 
 
-class CallTimeout(OcppNetError):
+class CallTimeout(LocalError):
     """No response to our CALL within the timeout."""
 
     code = "Timeout"
 
 
-class ConnectionClosed(OcppNetError):
+class ConnectionClosed(LocalError):
     """The link went away while a call was in flight."""
 
     code = "ConnectionClosed"
 
 
-class ConfigError(OcppNetError):
+class ConfigError(LocalError):
     """Bad configuration: the message names the file and the key."""
 
     code = "ConfigError"
 
 
-_BY_CODE: dict[str, type[OcppNetError]] = {
+_BY_CODE: dict[str, type[WireError]] = {
     cls.code: cls
     for cls in (
         FormatViolation,
@@ -157,6 +168,6 @@ _BY_CODE: dict[str, type[OcppNetError]] = {
 }
 
 
-def error_class(code: str) -> type[OcppNetError]:
+def error_class(code: str) -> type[WireError]:
     """The exception class for an OCPP error code (GenericError for unknown codes)."""
     return _BY_CODE.get(code, GenericError)

@@ -45,7 +45,7 @@ def test_csms_bad_config_names_the_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "csms.toml"
     config.write_text('[csms]\nport = "nine thousand"\n')
     line = one_line_error(run("csms", "--config", str(config)))
-    assert f"{config}: csms.port: expected an integer" in line
+    assert f"{config}: csms.port: input should be a valid integer" in line
     config.write_text("[csms]\nprot = 9000\n")
     assert "csms.prot: unknown key" in one_line_error(run("csms", "--config", str(config)))
     config.write_text("[csms\n")
@@ -54,7 +54,7 @@ def test_csms_bad_config_names_the_file_and_key(tmp_path: Path) -> None:
 
 def test_csms_missing_config_and_bad_flags(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
-    assert f"{missing}: file not found" in one_line_error(run("csms", "--config", str(missing)))
+    assert f"{missing}: no such file" in one_line_error(run("csms", "--config", str(missing)))
     assert "--http-port: expected 0..65535" in one_line_error(
         run("csms", "--http-port", "70000"))
     assert "--node-url: expected NAME=http://host:port" in one_line_error(

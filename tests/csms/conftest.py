@@ -52,9 +52,8 @@ def config() -> CsmsConfig:
 
 @pytest.fixture
 async def app(tmp_path: Path, config: CsmsConfig, clock: Clock) -> AsyncIterator[CsmsApp]:
-    from dataclasses import replace
 
-    a = CsmsApp(replace(config, store=str(tmp_path / "csms.sqlite3")), clock=clock)
+    a = CsmsApp(config.model_copy(update={"store": str(tmp_path / "csms.sqlite3")}), clock=clock)
     await a.start()
     yield a
     await a.stop()

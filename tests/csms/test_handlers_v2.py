@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -109,7 +108,7 @@ async def test_authorize_known_unknown_blocked_expired(
 
     assert [await status(t) for t in ("GOOD", "BAD", "OLD", "WHO")] == [
         "Accepted", "Blocked", "Expired", "Invalid"]
-    app.core.config = replace(app.core.config, accept_unknown_tokens=True)
+    app.core.config = app.core.config.model_copy(update={"accept_unknown_tokens": True})
     assert await status("WHO") == "Accepted"
 
 

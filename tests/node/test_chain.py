@@ -4,7 +4,6 @@ spoofing, filters and several upstreams (issue 3, "Done when")."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -122,7 +121,7 @@ async def test_a_configured_loop_is_cut_with_one_error_not_a_storm() -> None:
         node_config("NODE-B", [upstream("NODE-C", node_c.port, routes=x9)])
     ) as node_b:
         up = node_a.upstreams["NODE-B"]
-        up.config = replace(up.config, url=f"ws://127.0.0.1:{node_b.port}/ocpp")
+        up.config = up.config.model_copy(update={"url": f"ws://127.0.0.1:{node_b.port}/ocpp"})
         await asyncio.wait_for(up.link_up.wait(), 10)  # the ring is closed
         await _inject_and_expect_loop_error(node_a.port, [node_a, node_b, node_c])
 

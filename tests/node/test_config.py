@@ -72,7 +72,7 @@ def test_good_file_is_parsed_into_typed_values(tmp_path: Path) -> None:
         ('[node]\nid = "CSMS"\n', "node.id", "not a valid node id"),
         ('[node]\nid = "A"\ncolour = "red"\n', "node.colour", "unknown key"),
         ('[node]\nid = "A"\nport = 70000\n', "node.port", "0..65535"),
-        ('[node]\nid = "A"\nport = "80"\n', "node.port", "must be int"),
+        ('[node]\nid = "A"\nport = "80"\n', "node.port", "valid integer"),
         ('[node]\nid = "A"\nhop_limit = 0\n', "node.hop_limit", "1..64"),
         ('[node]\nid = "A"\nsecurity_profile = 1\n', "node.passwords", "needs station passwords"),
         ('[node]\nid = "A"\nsecurity_profile = 2\npasswords = {CS = "x"}\n', "node.tls_cert",
@@ -86,7 +86,7 @@ def test_good_file_is_parsed_into_typed_values(tmp_path: Path) -> None:
         ('[node]\nid = "A"\n[[node.upstreams]]\nid = "U"\nurl = "wss://h/"\n',
          "node.upstreams[0].tls_ca", "wss://"),
         ('[node]\nid = "A"\n[[node.upstreams]]\nid = "U"\nurl = "ws://h/"\nmode = "fast"\n',
-         "node.upstreams[0].mode", "overlay, standard, auto"),
+         "node.upstreams[0].mode", "'overlay', 'standard' or 'auto'"),
         ('[node]\nid = "A"\n[[node.upstreams]]\nid = "U"\nurl = "ws://h/"\nspeed = 1\n',
          "node.upstreams[0].speed", "unknown key"),
         ('[node]\nid = "A"\n[[node.upstreams]]\nid = "U"\nurl = "ws://h/"\n'
@@ -100,10 +100,10 @@ def test_good_file_is_parsed_into_typed_values(tmp_path: Path) -> None:
          '[[node.routes]]\ndestination = "X"\nvia = "U"\nweight = 0\n', "node.routes[0].weight",
          ">= 1"),
         ('[node]\nid = "A"\n[node.filters]\ndefault = "allow"\n', "node.filters.default",
-         "not one of"),
+         "'forward', 'reject' or 'drop'"),
         ('[node]\nid = "A"\n[[node.filters.rules]]\naction = "Reset"\n',
          "node.filters.rules[0].verdict", "missing"),
-        ('[node]\nid = "A"\npasswords = {CS = 1}\n', "node.passwords", "table of strings"),
+        ('[node]\nid = "A"\npasswords = {CS = 1}\n', "node.passwords.CS", "valid string"),
     ],
 )
 def test_each_error_names_file_and_key(tmp_path: Path, text: str, key: str, words: str) -> None:

@@ -31,12 +31,14 @@ def test_load_management_and_plausibility_sections_are_typed() -> None:
     ("node", "key"),
     [
         ({"load_management": {"reserve_w": 1}}, "node.load_management.capacity_w: missing"),
-        ({"load_management": {"capacity_w": "big"}}, "node.load_management.capacity_w: must be"),
+        ({"load_management": {"capacity_w": "big"}},
+         "node.load_management.capacity_w: input should be a valid number"),
         ({"load_management": {"capacity_w": 1, "bogus": 1}}, "node.load_management.bogus"),
         ({"load_management": {"capacity_w": 1, "evse_min_w": 5, "evse_max_w": 1}},
          "node.load_management: loadmgmt: need 0 <= evse_min_w <= evse_max_w"),
         ({"load_management": 3}, "node.load_management: must be a table"),
-        ({"plausibility": {"rules": {"no.such": "flag"}}}, "node.plausibility.rules.no.such"),
+        ({"plausibility": {"rules": {"no.such": "flag"}}},
+         "node.plausibility.rules: unknown rule 'no.such'"),
         ({"plausibility": {"max_power_w": -1}}, "node.plausibility.max_power_w"),
     ],
 )

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ocppnet.routing import (
-    Decision,
     Deliver,
     Drop,
     Fanout,
@@ -22,6 +21,7 @@ from ocppnet.routing import (
     LinkInfo,
     PendingTable,
     Reject,
+    RouteDecision,
     RoutingTable,
     TopologyRejection,
     build_announcement,
@@ -136,7 +136,7 @@ class Network:
             self.execute(router, decision)
         return steps
 
-    def execute(self, router: Router, decision: Decision) -> None:
+    def execute(self, router: Router, decision: RouteDecision) -> None:
         match decision:
             case Forward(link_id, frame):
                 self._count(router, link_id, frame)

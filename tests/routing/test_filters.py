@@ -71,16 +71,16 @@ def test_rule_constructor_checks_values() -> None:
             "filters.rules[0].direction",
         ),
         ({"rules": [{"action": "A", "verdict": "drop", "src": "X"}]}, "filters.rules[0].src"),
-        ({"rules": [{"action": "", "verdict": "drop"}]}, "filters.rules[0].action"),
+        ({"rules": [{"action": "", "verdict": "drop"}]}, "filters.rules[0]"),
         ({"rules": [{"action": "A", "verdict": "drop", "dest": 5}]}, "filters.rules[0].dest"),
     ],
 )
 def test_config_errors_name_the_key(section: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        ForwardingFilter.from_config(section)
-    assert str(caught.value).startswith(key + ":")
+        ForwardingFilter.from_config(section, source="node.toml")
+    assert str(caught.value).startswith(f"node.toml: {key}:")
 
 
 def test_config_prefix_names_the_file_section() -> None:
-    with pytest.raises(ConfigError, match=r"^node\.toml: filters\.default:"):
-        ForwardingFilter.from_config({"default": "nah"}, where="node.toml: filters")
+    with pytest.raises(ConfigError, match=r"^node\.toml: node\.filters\.default:"):
+        ForwardingFilter.from_config({"default": "nah"}, source="node.toml", where="node.filters")

@@ -24,7 +24,7 @@ from ocppnet.security.endpoint import (
     verdict_summary,
 )
 from ocppnet.security.keys import KeyPair
-from ocppnet.security.policy import Decision, PolicySet
+from ocppnet.security.policy import PolicyDecision, PolicySet
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.signatures import sign, verify
 from ocppnet.security.signer import CommandSigner, external_limit_profile
@@ -108,7 +108,7 @@ class Station:
 
     def __init__(self) -> None:
         self.handlers = Handlers()
-        self.seen: list[tuple[str, Decision | None]] = []
+        self.seen: list[tuple[str, PolicyDecision | None]] = []
         for action in ("SetChargingProfile", "Reset"):
             self.handlers.add(action, self._handler(action))
 
@@ -307,6 +307,6 @@ async def test_verdicts_are_recorded_and_handlers_added_later_are_secured(k: Key
 def test_verdict_summary_forms() -> None:
     from ocppnet.security.policy import Outcome
 
-    assert verdict_summary(Decision(Outcome.ACCEPT, "no signature required")) == "unsigned"
-    logged = Decision(Outcome.ACCEPT, "needs x", logged_failure=True)
+    assert verdict_summary(PolicyDecision(Outcome.ACCEPT, "no signature required")) == "unsigned"
+    logged = PolicyDecision(Outcome.ACCEPT, "needs x", logged_failure=True)
     assert verdict_summary(logged) == "unsigned (accepted and logged: needs x)"

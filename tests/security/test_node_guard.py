@@ -8,7 +8,7 @@ from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.node_guard import signature_guard
-from ocppnet.security.policy import Decision, PolicySet
+from ocppnet.security.policy import PolicyDecision, PolicySet
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.signer import CommandSigner, external_limit_profile
 from ocppnet.security.trust import TrustStore
@@ -40,7 +40,7 @@ def call(payload: dict[str, Any], action: str = "SetChargingProfile") -> Call:
 
 def test_guard_passes_allowed_and_refuses_the_rest() -> None:
     grid = KeyPair.generate("secp256r1")
-    seen: list[tuple[str, Decision]] = []
+    seen: list[tuple[str, PolicyDecision]] = []
     guard = signature_guard(node_security(grid), clock=lambda: NOW, node_id="NODE-A",
                             on_verdict=lambda c, d: seen.append((c.action, d)))
     signer = CommandSigner(grid)

@@ -191,15 +191,17 @@ def test_most_specific_rule_wins_and_later_policy_overrides() -> None:
 
 
 @pytest.mark.parametrize(("rule", "message"), [
-    ({"action": "X"}, "p.policies[0].rules[0].direction: missing"),
-    ({"direction": "sideways"}, "p.policies[0].rules[0].direction: 'sideways' is not one of"),
+    ({"action": "X"}, "p: policies[0].rules[0].direction: missing"),
+    ({"direction": "sideways"},
+     "p: policies[0].rules[0].direction: input should be 'incoming' or 'outgoing'"),
     ({"direction": "incoming", "require": "all_listed"},
-     "p.policies[0].rules[0].keys: all_listed needs at least one key id"),
+     "p: policies[0].rules[0].keys: all_listed needs at least one key id"),
     ({"direction": "incoming", "require": "role"},
-     "p.policies[0].rules[0].roles: require = 'role' needs at least one role"),
+     "p: policies[0].rules[0].roles: require = 'role' needs at least one role"),
     ({"direction": "incoming", "on_failure": "explode"},
-     "p.policies[0].rules[0].on_failure: 'explode' is not one of"),
-    ({"direction": "incoming", "requires": "none"}, "p.policies[0].rules[0]: unknown key(s)"),
+     "p: policies[0].rules[0].on_failure: input should be 'reject', 'drop' or"),
+    ({"direction": "incoming", "requires": "none"},
+     "p: policies[0].rules[0].requires: unknown key"),
 ])
 def test_policy_config_errors_name_the_key(rule: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as err:

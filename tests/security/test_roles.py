@@ -117,16 +117,16 @@ ALLOW = '[[roles]]\nname = "r"\n[[roles.allow]]\naction = "A"\n'
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('[[roles]]\nkeys = ["k"]', "roles.toml.roles[0].name: missing"),
+    ('[[roles]]\nkeys = ["k"]', "roles.toml: roles[0].name: missing"),
     ('[[roles]]\nname = "r"\npermissions = ["root"]',
-     "roles.toml.roles[0].permissions: unknown root"),
-    ('[[roles]]\nname = "r"\nkeyz = ["k"]', "roles.toml.roles[0]: unknown key(s) keyz"),
+     "roles.toml: roles[0].permissions: unknown root"),
+    ('[[roles]]\nname = "r"\nkeyz = ["k"]', "roles.toml: roles[0].keyz: unknown key"),
     (ALLOW + 'constraints = [{field = "a", op = "ge", value = "x"}]',
-     "roles.toml.roles[0].allow[0].constraints[0]: operator 'ge' needs a number"),
+     "roles.toml: roles[0].allow[0].constraints[0]: operator 'ge' needs a number"),
     (ALLOW + 'constraints = [{field = "a", op = "like", value = 1}]',
-     "roles.toml.roles[0].allow[0].constraints[0].op: 'like' is not one of"),
+     "roles.toml: roles[0].allow[0].constraints[0].op: 'like' is not one of"),
     (ALLOW + 'constraints = [{field = "a", op = "eq"}]',
-     "roles.toml.roles[0].allow[0].constraints[0].value: missing"),
+     "roles.toml: roles[0].allow[0].constraints[0].value: missing"),
 ])
 def test_config_errors_name_the_key(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -2,6 +2,7 @@ from typing import Any
 
 import pytest
 
+from ocppnet.rpc.timestamps import format_seconds, parse_seconds
 from ocppnet.station.profile_store import Electrical, ProfileStore
 from ocppnet.station.profiles import (
     ChargingProfile,
@@ -10,9 +11,8 @@ from ocppnet.station.profiles import (
     profile_from_16,
     profile_from_201,
 )
-from ocppnet.station.timestamps import from_iso, to_iso
 
-T0 = from_iso("2025-01-01T00:00:00Z")
+T0 = parse_seconds("2025-01-01T00:00:00Z")
 
 
 def p201(pid: int, purpose: str, limit: float, *, evse: int = 1, stack: int = 0,
@@ -23,7 +23,7 @@ def p201(pid: int, purpose: str, limit: float, *, evse: int = 1, stack: int = 0,
         "chargingSchedulePeriod": periods or [{"startPeriod": 0, "limit": limit}],
     }
     if start is not None:
-        schedule["startSchedule"] = to_iso(start)
+        schedule["startSchedule"] = format_seconds(start)
     schedule.update(extra.pop("schedule", {}))
     raw = {"id": pid, "stackLevel": stack, "chargingProfilePurpose": purpose,
            "chargingProfileKind": kind, "chargingSchedule": [schedule], **extra}
@@ -37,7 +37,7 @@ def test_parse_201_and_16_give_the_same_profile() -> None:
     b = profile_from_16({"connectorId": 1, "csChargingProfiles": {
         "chargingProfileId": 7, "stackLevel": 2, "chargingProfilePurpose": "TxDefaultProfile",
         "chargingProfileKind": "Absolute", "chargingSchedule": {
-            "chargingRateUnit": "A", "startSchedule": to_iso(T0),
+            "chargingRateUnit": "A", "startSchedule": format_seconds(T0),
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}}}, T0)
     assert a == b
 
@@ -156,8 +156,8 @@ def test_daily_recurring_repeats() -> None:
 
 def test_valid_from_and_to() -> None:
     store = ProfileStore()
-    store.install(p201(1, "TxDefaultProfile", 1_000, validFrom=to_iso(T0 + 10),
-                       validTo=to_iso(T0 + 20)))
+    store.install(p201(1, "TxDefaultProfile", 1_000, validFrom=format_seconds(T0 + 10),
+                       validTo=format_seconds(T0 + 20)))
     assert store.evse_limit_w(1, T0 + 5) is None
     assert store.evse_limit_w(1, T0 + 15) == 1_000
     assert store.evse_limit_w(1, T0 + 20) is None

@@ -46,7 +46,7 @@ from ocppnet.security import KeyPair, PolicySet, RoleSet, SecurityContext, Trust
 from ocppnet.security.endpoint import verdict_summary
 from ocppnet.security.keys import private_pem
 from ocppnet.security.node_guard import signature_guard
-from ocppnet.security.policy import Decision
+from ocppnet.security.policy import PolicyDecision
 from ocppnet.security.signer import CommandSigner, external_limit_profile
 from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
@@ -267,7 +267,7 @@ class Demo:
                           trusted=self.trusted, now=datetime.now(UTC))
         return ",".join(dict.fromkeys(v.status.value for v in verdicts)) or "unsigned"
 
-    def _node_verdict(self, call: Call, decision: Decision) -> None:
+    def _node_verdict(self, call: Call, decision: PolicyDecision) -> None:
         """NODE-A checked a request before forwarding it: show its verdict in the stream.
 
         A request for a plain station has already lost its route (the last hop strips it)."""

@@ -77,8 +77,10 @@ def _problem(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "missing"
-    if kind == "extra_forbidden":
+    if kind in {"extra_forbidden", "unexpected_keyword_argument"}:  # (a dataclass field)
         return "unknown key"
+    if kind in {"model_type", "model_attributes_type", "dataclass_type", "dict_type"}:
+        return f"must be a table, got {error.get('input')!r}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]

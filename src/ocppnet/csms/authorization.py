@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ocppnet.csms.timestamps import format_time
+from ocppnet.rpc.timestamps import format_timestamp
 from ocppnet.store import IdTokenRecord
 
 V16_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
@@ -33,6 +33,6 @@ def id_tag_info(status: str, record: IdTokenRecord | None) -> dict[str, Any]:
     """OCPP 1.6 ``idTagInfo`` (with the token's expiry if it has one)."""
     info: dict[str, Any] = {"status": status if status in V16_STATUSES else "Invalid"}
     if record is not None and record.expiry is not None:
-        info["expiryDate"] = format_time(record.expiry)
+        info["expiryDate"] = format_timestamp(record.expiry)
     return info
 

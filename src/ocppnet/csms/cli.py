@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
 import sys
@@ -68,7 +67,7 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
         raise ConfigError(f"--port: expected 0..65535, got {overrides['port']}")
     if not 0 <= args.http_port <= 65535:
         raise ConfigError(f"--http-port: expected 0..65535, got {args.http_port}")
-    return dataclasses.replace(config, **overrides)
+    return config.model_copy(update=overrides)
 
 
 def node_sources(specs: list[str]) -> dict[str, NodeSource]:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.events import EventBus, StationChanged
-from ocppnet.csms.timestamps import format_time
+from ocppnet.rpc.timestamps import format_timestamp
 from ocppnet.store import StationBoot, Store
 
 
@@ -132,7 +132,7 @@ class CsmsCore:
         )
         return {
             "status": "Accepted",
-            "currentTime": format_time(now),
+            "currentTime": format_timestamp(now),
             "interval": self.config.heartbeat_interval,
         }
 
@@ -141,7 +141,7 @@ class CsmsCore:
         now = self.clock()
         self.note_link(ctx)
         await self.store.touch_station(ctx.remote_id, now)
-        return {"currentTime": format_time(now)}
+        return {"currentTime": format_timestamp(now)}
 
 
 Payload = dict[str, Any]

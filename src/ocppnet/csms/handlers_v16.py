@@ -10,7 +10,7 @@ from ocppnet.csms.authorization import id_tag_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v16
-from ocppnet.csms.timestamps import parse_time
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
     NewTransaction,
@@ -35,7 +35,7 @@ async def heartbeat(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Pa
 
 async def status_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
     """1.6 has connectors only; stored as EVSE = connector (connector 0 is the station)."""
-    at = parse_time(payload.get("timestamp"), core.clock())
+    at = parse_timestamp(payload.get("timestamp")) or core.clock()
     connector = payload["connectorId"]
     error = payload["errorCode"]
     record = ConnectorRecord(
@@ -62,7 +62,7 @@ async def authorize(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Pa
 async def start_transaction(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
     """Stored even when the tag is refused: the station has started it and will stop it."""
     now = core.clock()
-    at = parse_time(payload["timestamp"], now)
+    at = parse_timestamp(payload["timestamp"]) or now
     connector = payload["connectorId"]
     tx = await core.store.start_transaction(
         NewTransaction(
@@ -104,7 +104,7 @@ async def meter_values(core: CsmsCore, ctx: RequestContext, payload: Payload) ->
 async def stop_transaction(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
     """Ends the transaction (an unknown id is still answered, as the spec requires)."""
     now = core.clock()
-    at = parse_time(payload["timestamp"], now)
+    at = parse_timestamp(payload["timestamp"]) or now
     tx_id = str(payload["transactionId"])
     tx = await core.store.get_transaction(ctx.remote_id, tx_id)
     id_tag = payload.get("idTag")

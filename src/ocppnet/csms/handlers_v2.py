@@ -10,7 +10,7 @@ from ocppnet.csms.authorization import id_token_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v2
-from ocppnet.csms.timestamps import parse_time
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
     NewTransaction,
@@ -37,7 +37,7 @@ async def heartbeat(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Pa
 
 
 async def status_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
-    at = parse_time(payload.get("timestamp"), core.clock())
+    at = parse_timestamp(payload.get("timestamp")) or core.clock()
     record = ConnectorRecord(
         ctx.remote_id, payload["evseId"], payload["connectorId"], payload["connectorStatus"], at
     )
@@ -67,7 +67,7 @@ async def transaction_event(core: CsmsCore, ctx: RequestContext, payload: Payloa
     then, so no energy is ever dropped.
     """
     now = core.clock()
-    at = parse_time(payload["timestamp"], now)
+    at = parse_timestamp(payload["timestamp"]) or now
     info = payload["transactionInfo"]
     evse = payload.get("evse") or {}
     token = payload.get("idToken")

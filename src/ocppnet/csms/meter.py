@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ocppnet.csms.timestamps import parse_time
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import MeterSample
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -31,7 +31,7 @@ def samples_v2(
     """Rows for an OCPP 2.0.1/2.1 ``meterValue`` array; values scaled by the multiplier."""
     rows: list[MeterSample] = []
     for mv in meter_values:
-        at = parse_time(mv.get("timestamp"), now)
+        at = parse_timestamp(mv.get("timestamp")) or now
         for sv in mv.get("sampledValue", ()):
             uom = sv.get("unitOfMeasure") or {}
             value = float(sv["value"]) * 10 ** int(uom.get("multiplier", 0))
@@ -65,7 +65,7 @@ def samples_v16(
     """Rows for an OCPP 1.6 ``meterValue``/``transactionData`` array (values are strings)."""
     rows: list[MeterSample] = []
     for mv in meter_values:
-        at = parse_time(mv.get("timestamp"), now)
+        at = parse_timestamp(mv.get("timestamp")) or now
         for sv in mv.get("sampledValue", ()):
             raw = sv.get("value", "")
             signed = sv.get("format") == "SignedData"

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from ocppnet.errors import PropertyConstraintViolation
 from ocppnet.files.names import resolve_in
 from ocppnet.files.protocol import HASH_MISMATCH, WRONG_OFFSET, file_sha256
+from ocppnet.rpc.timestamps import format_timestamp
 
 log = logging.getLogger("ocppnet.files.area")
 
@@ -135,8 +136,8 @@ class FileArea:
             entry: dict[str, Any] = {
                 "name": child.name,
                 "type": kind,
-                "lastModified": datetime.fromtimestamp(stat.st_mtime, UTC)
-                .isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "lastModified": format_timestamp(
+                    datetime.fromtimestamp(stat.st_mtime, UTC), "seconds"),
             }
             if kind == "File":
                 entry["size"] = stat.st_size

@@ -18,10 +18,11 @@ from ocppnet.files.protocol import GET_FILE, MAX_CHUNK_SIZE, SEND_FILE, result, 
 from ocppnet.node.router import Router
 from ocppnet.rpc.binary import BinaryFrame, decode_binary, encode_binary
 from ocppnet.rpc.codec import DecodeFailure, encode
-from ocppnet.rpc.frames import CallError, MessageType
+from ocppnet.rpc.frames import CallError, Frame, MessageType
 from ocppnet.rpc.versions import wire_error_code
 from ocppnet.transport.handlers import CallContext, Handlers
 from ocppnet.transport.link import Link
+from ocppnet.transport.undecodable import answer_undecodable
 from ocppnet.validation import validate
 
 log = logging.getLogger("ocppnet.files.server")
@@ -103,19 +104,17 @@ class LinkFileService:
         self.server = server
         self.link = link
 
+    async def _send(self, frame: Frame) -> None:
+        await self.link.send_text(encode(frame))
+
     async def on_binary(self, message: bytes) -> None:
         info = self.link.info
         frame = decode_binary(message, overlay=info.overlay, version=info.version)
         if isinstance(frame, DecodeFailure):
-            log.warning("event=binary_decode_failed station=%s code=%s description=%r",
-                        info.station_id, frame.error_code, frame.description)
-            if frame.reply is not None:
-                reply = frame.reply
-                if info.overlay:
-                    reply = type(reply)(reply.message_id, reply.error_code,
-                                        reply.error_description, reply.error_details,
-                                        reply.dest, (info.station_id,))
-                await self.link.send_text(encode(reply))
+            await answer_undecodable(
+                frame, self._send, sender=info.station_id if info.overlay else None, log=log,
+                event="binary_decode_failed", station=info.station_id,
+            )
             return
         answer = self.server.handle(frame, info.version)
         if answer is None:

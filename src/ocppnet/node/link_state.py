@@ -58,3 +58,10 @@ class FrameEvent:
     link_id: str
     direction: str  # "in" | "out"
     frame: Frame
+
+
+class RoutedLink(Protocol):
+    """What :meth:`~ocppnet.node.router.Router.run_link` reads: text and binary messages, or
+    frames the link decoded itself (a link that translates, e.g. the per-station fallback)."""
+
+    def __aiter__(self) -> AsyncIterator[str | bytes | Frame]: ...

@@ -2,8 +2,11 @@
 
 Every decoded frame goes to :func:`ocppnet.routing.decide`; the returned decision is executed
 here and nowhere else (write on a link, deliver to the local application, queue while an
-upstream is down, answer with an error). One task reads each link, so frames from one link keep
-their order. See docs/routing.md and docs/node.md.
+upstream is down, answer with an error), by one executor for text and binary frames. The
+persistent queue (:mod:`~ocppnet.node.store_forward`) and the binary half
+(:mod:`~ocppnet.node.binary_routing`) are collaborators the router owns and asks. One task
+reads each link, so frames from one link keep their order. See docs/routing.md and
+docs/node.md.
 """
 
 from __future__ import annotations
@@ -17,16 +20,21 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ocppnet.errors import ConnectionClosed
+from ocppnet.errors import CallTimeout, ConnectionClosed
 from ocppnet.node.application import BinaryApplication, Guard, LocalApplication
-from ocppnet.node.binary_routing import BinaryRouting
-from ocppnet.node.link_state import AttachedLink, EncodingWriter, FrameEvent, FrameWriter, TextLink
-from ocppnet.node.offline import must_not_lose
+from ocppnet.node.binary_routing import BinaryFrames, rebind, surrogate
+from ocppnet.node.link_state import (
+    AttachedLink,
+    EncodingWriter,
+    FrameEvent,
+    FrameWriter,
+    RoutedLink,
+    TextLink,
+)
 from ocppnet.node.plain_errors import plain_error
 from ocppnet.node.queue import ForwardQueue
-from ocppnet.node.store_forward import Drain, StoreAndForward
+from ocppnet.node.store_forward import StoreAndForward
 from ocppnet.routing import (
-    Decision,
     Deliver,
     Drop,
     Fanout,
@@ -36,6 +44,7 @@ from ocppnet.routing import (
     LinkInfo,
     PendingTable,
     Reject,
+    RouteDecision,
     RoutingTable,
     decide,
     frame_for_link,
@@ -45,11 +54,12 @@ from ocppnet.routing import (
 from ocppnet.routing.forwarding import DEFAULT_HOP_LIMIT, FORWARD_ALL
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.routing.topology import TopologyRejection
-from ocppnet.rpc.binary import BinaryFrame
+from ocppnet.rpc.binary import BinaryFrame, decode_binary
 from ocppnet.rpc.codec import DecodeFailure, decode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
 from ocppnet.transport.coalesce import CoalescingSender
 from ocppnet.transport.link import Link
+from ocppnet.transport.undecodable import answer_undecodable
 
 __all__ = [
     "AttachedLink",
@@ -59,6 +69,7 @@ __all__ = [
     "FrameWriter",
     "Guard",
     "LocalApplication",
+    "RoutedLink",
     "Router",
     "TextLink",
     "plain_error",
@@ -66,8 +77,10 @@ __all__ = [
 
 log = logging.getLogger("ocppnet.node.router")
 
-class Router(StoreAndForward, BinaryRouting):
-    """Links + routing table + pending requests + store-and-forward queue of one node."""
+class Router:
+    """Links + routing table + pending requests of one node, with two collaborators:
+    :attr:`store_forward` (the persistent queue per upstream) and :attr:`binary` (binary
+    frames). Every decision, on a text or a binary frame, is carried out by :meth:`execute`."""
 
     def __init__(
         self,
@@ -88,8 +101,6 @@ class Router(StoreAndForward, BinaryRouting):
         self.hop_limit = hop_limit
         self.request_timeout = request_timeout
         self.filters = filters
-        self.queue = queue
-        self.drain_timeout = drain_timeout
         self.clock = clock
         self.wallclock = wallclock
         self.table = RoutingTable(learned_ttl=learned_ttl)
@@ -99,22 +110,31 @@ class Router(StoreAndForward, BinaryRouting):
         self.observers: list[Callable[[FrameEvent], None]] = []
         self.guards: list[Guard] = []
         self.peer_versions: dict[str, str] = {}
+        """OCPP version of stations behind neighbours, from their announcements."""
         self.on_new_versions: Callable[[], Awaitable[None]] | None = None
         """Awaited when a neighbour announces stations of a version not known before (a node
         re-announces upstream, so the version travels ahead of the station's messages)."""
-        """OCPP version of stations behind neighbours, from their announcements."""
         self.counters: dict[str, int] = {
             "forwarded": 0, "delivered": 0, "rejected": 0, "dropped": 0, "queued": 0,
             "drained": 0, "decode_failed": 0,
         }
-        self._drains: dict[str, Drain] = {}
-        self._queued: dict[str, int] = {}
+        self.store_forward = StoreAndForward(
+            node_id, queue, self.links, self.counters,
+            drain_timeout=drain_timeout, wallclock=wallclock,
+        )
+        self.binary = BinaryFrames(node_id, self.links)
         self._housekeeping: asyncio.Task[None] | None = None
         self._own_calls: dict[str, asyncio.Future[Frame]] = {}
-        self._binary_calls: dict[str, asyncio.Future[BinaryFrame]] = {}
-        self.binary_local: BinaryApplication | None = None
-        """Where binary frames for this node go (CALLRESULTs of call_binary excepted)."""
         self._ids = itertools.count(1)
+
+    @property
+    def binary_local(self) -> BinaryApplication | None:
+        """Where binary frames for this node go (CALLRESULTs of call_binary excepted)."""
+        return self.binary.local
+
+    @binary_local.setter
+    def binary_local(self, application: BinaryApplication | None) -> None:
+        self.binary.local = application
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -122,17 +142,14 @@ class Router(StoreAndForward, BinaryRouting):
         """Start the once-a-second housekeeping (request timeouts, route expiry)."""
         if self._housekeeping is None:
             self._housekeeping = asyncio.create_task(self._tick())
-        if self.queue is not None:
-            for upstream in self.queue.upstreams():
-                self._queued[upstream] = self.queue.count(upstream)
+        self.store_forward.start()
 
     async def stop(self) -> None:
-        tasks = [t for t in [self._housekeeping, *(d.task for d in self._drains.values())] if t]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await self._housekeeping
+        await self.store_forward.stop()
         self._housekeeping = None
 
     async def _tick(self) -> None:
@@ -155,6 +172,10 @@ class Router(StoreAndForward, BinaryRouting):
         if expired and self.local is not None:
             self.local.routes_lost([r.destination for r in expired])
 
+    def resume_drain(self, upstream: str) -> None:
+        """Send ``upstream``'s backlog if it has one and is up (e.g. a fallback socket opened)."""
+        self.store_forward.resume_drain(upstream)
+
     # --- links --------------------------------------------------------------------------
 
     def attach(self, info: LinkInfo, version: str, writer: FrameWriter) -> AttachedLink:
@@ -169,8 +190,8 @@ class Router(StoreAndForward, BinaryRouting):
             "event=link_up node=%s link=%s mode=%s remote=%s role=%s version=%s",
             self.node_id, info.link_id, info.mode, info.remote_id, info.role, version,
         )
-        if info.role == "upstream" and self._queued.get(info.link_id):
-            self.start_drain(info.link_id)
+        if info.role == "upstream":
+            self.store_forward.link_up(info.link_id)
         return attached
 
     async def detach(self, link_id: str) -> None:
@@ -183,11 +204,7 @@ class Router(StoreAndForward, BinaryRouting):
             "event=link_down node=%s link=%s remote=%s routes_lost=%d",
             self.node_id, link_id, attached.info.remote_id, len(lost),
         )
-        drain = self._drains.get(link_id)
-        if drain is not None:
-            for future in drain.waiters.values():
-                if not future.done():
-                    future.set_exception(ConnectionClosed(f"{link_id} closed"))
+        self.store_forward.link_down(link_id)
         # A forwarded request whose answer was lost with the link gets an error: it is still
         # the station's to deliver (it was never acknowledged by this node).
         for entry in self.pending.drop_link(link_id):
@@ -205,22 +222,27 @@ class Router(StoreAndForward, BinaryRouting):
 
     async def run_link(
         self,
-        link: TextLink,
+        link: RoutedLink,
         info: LinkInfo,
         version: str,
         *,
         on_attached: Callable[[], object] | None = None,
+        writer: FrameWriter | None = None,
     ) -> None:
         """Attach ``link``, route every message read from it until it closes, then detach.
 
-        ``on_attached`` (sync or async) runs once the link is in the table, before the first
-        message is read.
+        A link yields text messages (decoded here), binary messages, or frames it decoded
+        itself (a link that translates, such as the per-station fallback upstream, which then
+        passes itself as ``writer``). ``on_attached`` (sync or async) runs once the link is in
+        the table, before the first message is read.
         """
-        sender: TextLink = link
-        if info.overlay and isinstance(link, Link):
-            # an overlay link is shared by many stations: one socket write per loop turn
-            sender = CoalescingSender(link.websocket, info.remote_id)  # type: ignore[assignment]
-        attached = self.attach(info, version, EncodingWriter(sender))
+        if writer is None:
+            sender: TextLink = link  # type: ignore[assignment]
+            if info.overlay and isinstance(link, Link):
+                # an overlay link is shared by many stations: one socket write per loop turn
+                sender = CoalescingSender(link.websocket, info.remote_id)  # type: ignore[assignment]
+            writer = EncodingWriter(sender)
+        attached = self.attach(info, version, writer)
         attached.binary = getattr(link, "send_binary", None)
         try:
             if on_attached is not None:
@@ -228,10 +250,13 @@ class Router(StoreAndForward, BinaryRouting):
                 if inspect.isawaitable(outcome):
                     await outcome
             async for message in link:
-                if isinstance(message, bytes):
+                if isinstance(message, str):
+                    await self.receive(attached, message)
+                elif isinstance(message, bytes):
                     await self.receive_binary(attached, message)
-                    continue
-                await self.receive(attached, message)
+                else:
+                    attached.frames_in += 1
+                    await self.route(attached, message)
         finally:
             await self.detach(info.link_id)
 
@@ -247,41 +272,49 @@ class Router(StoreAndForward, BinaryRouting):
             return
         await self.route(attached, result)
 
+    async def receive_binary(self, attached: AttachedLink, message: bytes) -> None:
+        """One binary message from a link: decode (length, sha256), then :meth:`route_binary`."""
+        info = attached.info
+        attached.frames_in += 1
+        result = decode_binary(message, overlay=info.overlay, version=attached.version)
+        if isinstance(result, DecodeFailure):
+            await self.answer_decode_failure(attached, result, "binary_decode_failed")
+            return
+        await self.route_binary(attached, result)
+
     async def answer_decode_failure(
         self, attached: AttachedLink, failure: DecodeFailure, event: str
     ) -> None:
         """A malformed message: log it, send the codec's CALLERROR when it has one."""
-        info = attached.info
+        link_id = attached.info.link_id
         self.counters["decode_failed"] += 1
-        log.warning(
-            "event=%s node=%s link=%s code=%s description=%r",
-            event, self.node_id, info.link_id, failure.error_code, failure.description,
+
+        async def write(reply: Frame) -> bool:
+            return await self._write(link_id, reply)
+
+        await answer_undecodable(
+            failure, write, sender=self.node_id, log=log, event=event, node=self.node_id,
+            link=link_id,
         )
-        reply = failure.reply
-        if reply is None:
-            return
-        if reply.dest is not None and not reply.path:
-            reply = type(reply)(
-                reply.message_id, reply.error_code, reply.error_description,
-                reply.error_details, reply.dest, (self.node_id,),
-            )
-        await self._write(info.link_id, reply)
 
     async def route(self, attached: AttachedLink, frame: Frame) -> None:
         """Route one decoded frame that arrived on ``attached``."""
         if self.observers:
             self._observe(attached.info.link_id, "in", frame)
-        if isinstance(frame, CallResult | CallError) and frame.dest is not None:
-            drain = self._drains.get(attached.info.link_id)
-            if drain is not None:
-                waiter = drain.waiters.pop((frame.dest, frame.message_id), None)
-                if waiter is not None:
-                    if not waiter.done():
-                        waiter.set_result(frame)
-                    return
+        if self.store_forward.take_answer(attached.info.link_id, frame):
+            return
         await self.execute(self.decide(attached, frame), attached)
 
-    def decide(self, attached: AttachedLink, frame: Frame) -> Decision:
+    async def route_binary(self, attached: AttachedLink, frame: BinaryFrame) -> None:
+        """Route a binary frame by the rules of its text twin (loop, hop limit, spoofing,
+        learning, filters, correlation, standard strip): :func:`decide` sees the surrogate,
+        the decision is applied to the bytes, which are never copied here."""
+        carrier = surrogate(frame)
+        if self.observers:
+            self._observe(attached.info.link_id, "in", carrier)
+        await self.execute(self.decide(attached, carrier), attached, attached.version, frame)
+
+    def decide(self, attached: AttachedLink, frame: Frame) -> RouteDecision:
         """The pure routing decision for ``frame`` arriving on ``attached`` (learns, tracks)."""
         return decide(
             frame,
@@ -295,6 +328,8 @@ class Router(StoreAndForward, BinaryRouting):
             request_timeout=self.request_timeout,
             aliases=self.aliases,
         )
+
+    # --- the local application's frames -------------------------------------------------
 
     async def send_local(self, frame: Frame, version: str) -> CallError | None:
         """Send a frame of the local application (DEST set) into the overlay.
@@ -310,8 +345,7 @@ class Router(StoreAndForward, BinaryRouting):
             self.counters["rejected"] += 1
             return decision.reply
         if isinstance(decision, Hold) and decision.reply_link is None and not (
-            isinstance(frame, Call) and self.queue is not None
-            and must_not_lose(version, frame.action)
+            self.store_forward.keeps(frame, version)
         ):
             self.counters["rejected"] += 1
             return decision.reply
@@ -320,35 +354,70 @@ class Router(StoreAndForward, BinaryRouting):
         await self.execute(decision, None, version)
         return None
 
+    async def send_local_binary(self, frame: BinaryFrame, version: str) -> CallError | None:
+        """Send a binary frame of the local application (DEST set) into the overlay; returns
+        the error meant for the application itself (no route, upstream down)."""
+        decision = originate(
+            surrogate(frame), node_id=self.node_id, table=self.table, pending=self.pending,
+            now=self.clock(), request_timeout=self.request_timeout,
+        )
+        if isinstance(decision, Reject) and decision.link_id is None:
+            self.counters["rejected"] += 1
+            return decision.reply
+        if isinstance(decision, Hold):  # bytes are never queued
+            self.counters["rejected"] += 1
+            return decision.reply
+        await self.execute(decision, None, version, frame)
+        return None
+
+    async def call_binary(
+        self, frame: BinaryFrame, version: str, timeout: float  # noqa: ASYNC109
+    ) -> BinaryFrame | Frame:
+        """Send a binary CALL of the local application and return its answer: a binary
+        CALLRESULT, or a text CALLRESULT / CALLERROR (also one made by a node on the way).
+        Raises CallTimeout after ``timeout`` seconds."""
+        message_id = frame.message_id
+        text: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+        self._own_calls[message_id] = text
+        binary = self.binary.expect(message_id)
+        try:
+            error = await self.send_local_binary(frame, version)
+            if error is not None:
+                return error
+            done, _ = await asyncio.wait(
+                (text, binary), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                raise CallTimeout(f"no answer to {frame.action} {message_id} within {timeout}s")
+            answer: BinaryFrame | Frame = done.pop().result()
+            return answer
+        finally:
+            self._own_calls.pop(message_id, None)
+            self.binary.forget(message_id)
+            text.cancel()
+
     # --- executing decisions ------------------------------------------------------------
 
     async def execute(
-        self, decision: Decision, source: AttachedLink | None, version: str | None = None
+        self,
+        decision: RouteDecision,
+        source: AttachedLink | None,
+        version: str | None = None,
+        body: BinaryFrame | None = None,
     ) -> None:
+        """Carry out ``decision``; with ``body`` it was taken on that binary frame's surrogate
+        and the bytes travel (answers and errors stay text frames)."""
         version = version or (source.version if source is not None else "2.0.1")
         if isinstance(decision, Forward):
-            frame = decision.frame
-            if self.guards and isinstance(frame, Call):
-                reason = self._guard(frame, version)
-                if reason is not None:
-                    await self._refuse_guarded(decision.link_id, frame, reason, source, version)
-                    return
-            if (
-                isinstance(frame, Call)
-                and self._queued.get(decision.link_id)
-                and must_not_lose(version, frame.action)
-            ):
-                # a backlog exists: keep this station's messages behind it, in order
-                if frame.path:
-                    self.pending.pop_source(frame.path[0], frame.message_id)
-                await self.store(decision.link_id, frame, source, version)
-                return
-            self.counters["forwarded"] += 1
-            if not await self._write(decision.link_id, frame) and isinstance(frame, Call):
-                await self.undeliverable(decision.link_id, frame, source, version)
+            await self._forward(decision, source, version, body)
         elif isinstance(decision, Deliver):
             self.counters["delivered"] += 1
-            await self._deliver(decision.frame, version, source)
+            if body is None:
+                await self._deliver(decision.frame, version, source)
+            else:
+                error = await self.binary.deliver(rebind(body, decision.frame), version)
+                if error is not None:
+                    await self.send_local(error, version)
         elif isinstance(decision, Reject):
             self.counters["rejected"] += 1
             log.info(
@@ -361,13 +430,106 @@ class Router(StoreAndForward, BinaryRouting):
             else:
                 await self._write(decision.link_id, decision.reply)
         elif isinstance(decision, Hold):
-            await self.hold(decision, source, version)
+            await self._hold(decision, source, version, binary=body is not None)
         elif isinstance(decision, Fanout):
             for part in decision.decisions:
-                await self.execute(part, source, version)
+                await self.execute(part, source, version, body)
         elif isinstance(decision, Drop):
             self.counters["dropped"] += 1
             log.info("event=dropped node=%s reason=%r", self.node_id, decision.reason)
+
+    async def _forward(
+        self, decision: Forward, source: AttachedLink | None, version: str,
+        body: BinaryFrame | None,
+    ) -> None:
+        frame = decision.frame
+        link_id = decision.link_id
+        if self.guards and isinstance(frame, Call):
+            reason = self._guard(frame, version)
+            if reason is not None:
+                await self._refuse_guarded(link_id, frame, reason, source, version)
+                return
+        if body is not None:  # bytes: never queued; a link without binary frames is an error
+            self.counters["forwarded"] += 1
+            if await self.binary.write(link_id, rebind(body, frame)):
+                if self.observers:
+                    self._observe(link_id, "out", frame)
+            elif isinstance(frame, Call):
+                await self._not_written(
+                    link_id, frame, source, version,
+                    f"link {link_id} is down or carries no binary frames",
+                )
+            return
+        if self.store_forward.has_backlog(link_id) and self.store_forward.keeps(frame, version):
+            # a backlog exists: keep this station's messages behind it, in order
+            assert isinstance(frame, Call)
+            if frame.path:
+                self.pending.pop_source(frame.path[0], frame.message_id)
+            await self._store(link_id, frame, source, version)
+            return
+        self.counters["forwarded"] += 1
+        if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
+            # (sent stripped to a station: its pending entry answers on link loss)
+            if self.store_forward.keeps(frame, version):
+                self.pending.pop_source(frame.path[0], frame.message_id)
+                await self._store(link_id, frame, source, version)
+                return
+            await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
+
+    async def _not_written(
+        self, link_id: str, frame: Call, source: AttachedLink | None, version: str,
+        description: str,
+    ) -> None:
+        """A request could not be written on ``link_id``: its sender hears it now."""
+        origin = self._forget_request(link_id, frame)
+        if origin is None:
+            return
+        reply = CallError(
+            frame.message_id, "NetworkingError", description, {}, dest=origin,
+            path=(self.node_id,),
+        )
+        await self._answer(source, reply, version)
+
+    def _forget_request(self, link_id: str, frame: Call) -> str | None:
+        """Drop the pending entry of a request that will not be answered; its originator."""
+        if frame.path:
+            self.pending.pop_source(frame.path[0], frame.message_id)
+            return frame.path[0]
+        # already stripped for a station's link: the pending entry knows the asker
+        entry = self.pending.pop_link(link_id, frame.message_id)
+        return entry.source if entry is not None else None
+
+    async def _hold(
+        self, decision: Hold, source: AttachedLink | None, version: str, *, binary: bool
+    ) -> None:
+        """The route's link is down: keep a must-not-lose request (text only), or tell the
+        asker now."""
+        frame = decision.frame
+        if not binary and self.store_forward.keeps(frame, version):
+            assert isinstance(frame, Call)
+            await self._store(decision.link_id, frame, source, version)
+            return
+        self.counters["rejected"] += 1
+        log.info(
+            "event=upstream_down node=%s upstream=%s message_id=%s%s",
+            self.node_id, decision.link_id, frame.message_id, " binary=1" if binary else "",
+        )
+        if decision.reply is None:
+            return
+        if decision.reply_link is None:
+            if self.local is not None and not binary:
+                await self.local.deliver(decision.reply, version)
+        else:
+            await self._write(decision.reply_link, decision.reply)
+
+    async def _store(
+        self, upstream: str, frame: Call, source: AttachedLink | None, version: str
+    ) -> None:
+        """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up."""
+        ack = self.store_forward.store(upstream, frame, version)
+        await self._answer(source, ack, version)
+        if source is not None and upstream in self.links:
+            self.store_forward.start_drain(upstream)
 
     def _guard(self, frame: Call, version: str) -> str | None:
         for guard in self.guards:
@@ -388,12 +550,7 @@ class Router(StoreAndForward, BinaryRouting):
             "event=guard_rejected node=%s action=%s message_id=%s reason=%r",
             self.node_id, frame.action, frame.message_id, reason,
         )
-        if frame.path:
-            origin: str | None = frame.path[0]
-            self.pending.pop_source(frame.path[0], frame.message_id)
-        else:  # already stripped for a station's link: the pending entry knows the asker
-            entry = self.pending.pop_link(link_id, frame.message_id)
-            origin = entry.source if entry is not None else None
+        origin = self._forget_request(link_id, frame)
         reply = CallError(
             frame.message_id, "SecurityError", reason, {}, dest=origin, path=(self.node_id,)
         )
@@ -534,6 +691,6 @@ class Router(StoreAndForward, BinaryRouting):
             ],
             "routes": self.table.snapshot(now),
             "pending": len(self.pending),
-            "queued": dict(self._queued),
+            "queued": dict(self.store_forward.backlog),
             "counters": dict(self.counters),
         }

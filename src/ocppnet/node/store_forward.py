@@ -1,27 +1,27 @@
 """Store-and-forward for a router: must-not-lose requests kept in SQLite while their upstream is
 down (or has a backlog), acknowledged to the station, and sent in order once it is up again.
 
-A mixin of :class:`~ocppnet.node.router.Router` (it uses the router's links, queue and writer);
-the semantics are in docs/node.md "Store and forward".
+A collaborator of :class:`~ocppnet.node.router.Router`: the router decides *that* a request is
+kept (:meth:`StoreAndForward.keeps`) and sends the acknowledgement :meth:`StoreAndForward.store`
+returns; this class owns the queue, the backlog counts and the drain tasks, and reads the
+router's links (a read-only mapping) to write the backlog. The semantics are in docs/node.md
+"Store and forward".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ocppnet.errors import ConnectionClosed
 from ocppnet.node.link_state import AttachedLink
 from ocppnet.node.offline import must_not_lose, offline_ack
 from ocppnet.node.queue import ForwardQueue
-from ocppnet.routing import Hold, PendingTable, frame_for_link
+from ocppnet.routing import frame_for_link
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
-
-if TYPE_CHECKING:
-    from ocppnet.node.application import LocalApplication
 
 log = logging.getLogger("ocppnet.node.router")
 
@@ -35,90 +35,110 @@ class Drain:
 
 
 class StoreAndForward:
-    """Mixin: the router's persistent queue per upstream and its in-order drain."""
+    """The persistent queue per upstream and its in-order drain.
 
-    # provided by the router
-    node_id: str
-    queue: ForwardQueue | None
-    links: dict[str, AttachedLink]
-    local: LocalApplication | None
-    pending: PendingTable
-    counters: dict[str, int]
-    drain_timeout: float
-    wallclock: Callable[[], float]
-    _drains: dict[str, Drain]
-    _queued: dict[str, int]
+    ``counters`` is the router's counter table (this class counts ``queued`` and ``drained``
+    in it); ``links`` is the router's table of attached links, only read here.
+    """
 
-    if TYPE_CHECKING:
-
-        async def _write(self, link_id: str, frame: Frame) -> bool: ...
-
-        async def _answer(
-            self, source: AttachedLink | None, reply: Frame, version: str
-        ) -> None: ...
-
-    async def hold(self, decision: Hold, source: AttachedLink | None, version: str) -> None:
-        frame = decision.frame
-        if isinstance(frame, Call) and self.queue is not None and must_not_lose(
-            version, frame.action
-        ):
-            await self.store(decision.link_id, frame, source, version)
-            return
-        self.counters["rejected"] += 1
-        log.info(
-            "event=upstream_down node=%s upstream=%s message_id=%s",
-            self.node_id, decision.link_id, frame.message_id,
-        )
-        if decision.reply is None:
-            return
-        if decision.reply_link is None:
-            if self.local is not None:
-                await self.local.deliver(decision.reply, version)
-        else:
-            await self._write(decision.reply_link, decision.reply)
-
-    async def store(
-        self, upstream: str, frame: Call, source: AttachedLink | None, version: str
+    def __init__(
+        self,
+        node_id: str,
+        queue: ForwardQueue | None,
+        links: Mapping[str, AttachedLink],
+        counters: dict[str, int],
+        *,
+        drain_timeout: float = 30.0,
+        wallclock: Callable[[], float],
     ) -> None:
-        """Keep a must-not-lose request for ``upstream`` and acknowledge it to its station."""
+        self.node_id = node_id
+        self.queue = queue
+        self.links = links
+        self.counters = counters
+        self.drain_timeout = drain_timeout
+        self.wallclock = wallclock
+        self.backlog: dict[str, int] = {}
+        """Requests kept per upstream (what ``snapshot()["queued"]`` shows)."""
+        self._drains: dict[str, Drain] = {}
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Count what a previous run left queued."""
+        if self.queue is not None:
+            for upstream in self.queue.upstreams():
+                self.backlog[upstream] = self.queue.count(upstream)
+
+    async def stop(self) -> None:
+        tasks = [d.task for d in self._drains.values() if d.task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def link_up(self, link_id: str) -> None:
+        """An upstream came up: send its backlog."""
+        if self.backlog.get(link_id):
+            self.start_drain(link_id)
+
+    def link_down(self, link_id: str) -> None:
+        """The link is gone: requests of the drain that wait for its answer fail now."""
+        drain = self._drains.get(link_id)
+        if drain is not None:
+            for future in drain.waiters.values():
+                if not future.done():
+                    future.set_exception(ConnectionClosed(f"{link_id} closed"))
+
+    # --- what the router asks -----------------------------------------------------------
+
+    def keeps(self, frame: Frame, version: str) -> bool:
+        """True when ``frame`` is a request this node keeps rather than loses."""
+        return (
+            isinstance(frame, Call) and self.queue is not None
+            and must_not_lose(version, frame.action)
+        )
+
+    def has_backlog(self, upstream: str) -> bool:
+        return bool(self.backlog.get(upstream))
+
+    def take_answer(self, link_id: str, frame: Frame) -> bool:
+        """True when ``frame`` (read on ``link_id``) answers a request of the drain."""
+        if not isinstance(frame, CallResult | CallError) or frame.dest is None:
+            return False
+        drain = self._drains.get(link_id)
+        if drain is None:
+            return False
+        waiter = drain.waiters.pop((frame.dest, frame.message_id), None)
+        if waiter is None:
+            return False
+        if not waiter.done():
+            waiter.set_result(frame)
+        return True
+
+    def store(self, upstream: str, frame: Call, version: str) -> CallResult:
+        """Keep a must-not-lose request for ``upstream``; returns the acknowledgement for its
+        station (the router sends it)."""
         assert self.queue is not None
         origin = frame.path[0] if frame.path else self.node_id
         self.queue.append(upstream, origin, frame, self.wallclock())
-        self._queued[upstream] = self._queued.get(upstream, 0) + 1
+        self.backlog[upstream] = self.backlog.get(upstream, 0) + 1
         self.counters["queued"] += 1
         log.info(
             "event=queued node=%s upstream=%s source=%s action=%s message_id=%s backlog=%d",
             self.node_id, upstream, origin, frame.action, frame.message_id,
-            self._queued[upstream],
+            self.backlog[upstream],
         )
-        ack = CallResult(
+        return CallResult(
             frame.message_id, offline_ack(version, frame.action), dest=origin,
             path=(self.node_id,),
         )
-        await self._answer(source, ack, version)
-        if source is not None and upstream in self.links:
-            self.start_drain(upstream)
 
-    async def undeliverable(
-        self, link_id: str, frame: Call, source: AttachedLink | None, version: str
-    ) -> None:
-        """A request could not be written on its link: keep it, or tell its sender now."""
-        if not frame.path:
-            return  # sent stripped to a station: its pending entry answers on link loss
-        origin = frame.path[0]
-        self.pending.pop_source(origin, frame.message_id)
-        if self.queue is not None and must_not_lose(version, frame.action):
-            await self.store(link_id, frame, source, version)
-            return
-        reply = CallError(
-            frame.message_id, "NetworkingError", f"link {link_id} is down", {},
-            dest=origin, path=(self.node_id,),
-        )
-        await self._answer(source, reply, version)
+    # --- draining -----------------------------------------------------------------------
 
     def resume_drain(self, upstream: str) -> None:
         """Send ``upstream``'s backlog if it has one and is up (e.g. a fallback socket opened)."""
-        if self._queued.get(upstream) and upstream in self.links and self.queue is not None:
+        if self.backlog.get(upstream) and upstream in self.links and self.queue is not None:
             self.start_drain(upstream)
 
     def start_drain(self, upstream: str) -> None:
@@ -133,7 +153,7 @@ class StoreAndForward:
         while True:
             batch = self.queue.pending(upstream, limit=100)
             if not batch:
-                self._queued[upstream] = 0
+                self.backlog[upstream] = 0
                 log.info("event=queue_drained node=%s upstream=%s", self.node_id, upstream)
                 return
             for item in batch:
@@ -166,5 +186,5 @@ class StoreAndForward:
                         self.node_id, upstream, item.call.action, answer.error_code,
                     )
                 self.queue.remove(item.seq)
-                self._queued[upstream] = max(0, self._queued.get(upstream, 1) - 1)
+                self.backlog[upstream] = max(0, self.backlog.get(upstream, 1) - 1)
                 self.counters["drained"] += 1

@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 from ocppnet.errors import ConnectionClosed
 from ocppnet.node.config import UpstreamConfig
-from ocppnet.node.router import AttachedLink, Router, plain_error
+from ocppnet.node.router import Router, plain_error
 from ocppnet.routing import LinkInfo, retarget
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
@@ -27,8 +28,13 @@ from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.client import LinkRefused, open_link
 from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
+from ocppnet.transport.undecodable import answer_undecodable
 
 log = logging.getLogger("ocppnet.node.upstream")
+
+
+async def _send(link: Link, frame: Frame) -> None:
+    await link.send_text(encode(frame))
 
 
 def upstream_ssl_context(config: UpstreamConfig) -> ssl.SSLContext | None:
@@ -184,18 +190,19 @@ class StandardFallback:
         self.versions: dict[str, str] = {}
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._opening: dict[str, asyncio.Future[Link]] = {}
-        self.attached: AttachedLink | None = None
+        self._inbox: asyncio.Queue[Frame] = asyncio.Queue(maxsize=256)
+        """Frames read from every station socket, in overlay form, for the router."""
         self._stopped = asyncio.Event()
         self._closing: set[asyncio.Future[None]] = set()
         self._reopening: set[asyncio.Future[None]] = set()
         self._asked: dict[str, str] = {}  # message id of a CSMS request -> station socket
 
     async def run(self) -> None:
+        """Be the router's link for this upstream until cancelled (the node stops)."""
         info = LinkInfo(self.upstream.link_id, "overlay", self.upstream.link_id, "upstream")
         version = version_for_subprotocol(self.upstream.config.subprotocols[0]) or "2.0.1"
-        self.attached = self.router.attach(info, version, self)
         try:
-            await self._stopped.wait()
+            await self.router.run_link(self, info, version, writer=self)
         finally:
             self._stopped.set()
             for task in [*self._readers.values(), *self._reopening]:
@@ -203,7 +210,11 @@ class StandardFallback:
             for link in list(self.sockets.values()):
                 with contextlib.suppress(Exception):
                     await link.close(1001, "node stopping")
-            await self.router.detach(info.link_id)
+
+    async def __aiter__(self) -> AsyncIterator[Frame]:
+        """What the router reads: frames from the station sockets, already in overlay form."""
+        while True:
+            yield await self._inbox.get()
 
     # --- stations -----------------------------------------------------------------------
 
@@ -264,18 +275,19 @@ class StandardFallback:
         version = link.info.version
         try:
             async for message in link:
-                if isinstance(message, bytes) or self.attached is None:
+                if isinstance(message, bytes):
                     continue
                 result = decode(message, overlay=False, version=version)
                 if isinstance(result, DecodeFailure):
-                    if result.reply is not None:
-                        with contextlib.suppress(ConnectionClosed):
-                            await link.send_text(encode(result.reply))
+                    await answer_undecodable(
+                        result, partial(_send, link), sender=None, log=log,
+                        node=self.router.node_id, upstream=self.upstream.link_id,
+                        station=station_id,
+                    )
                     continue
                 if isinstance(result, Call):
                     self._asked[result.message_id] = station_id
-                entered = retarget(result, station_id, (self.upstream.link_id,))
-                await self.router.route(self.attached, entered)
+                await self._inbox.put(retarget(result, station_id, (self.upstream.link_id,)))
         finally:
             if self.sockets.get(station_id) is link:
                 del self.sockets[station_id]

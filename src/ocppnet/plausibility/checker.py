@@ -15,7 +15,8 @@ from typing import Any
 
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.plausibility.findings import Finding, Verdict
-from ocppnet.plausibility.samples import ENERGY, POWER, SOC, Reading, parse_time, readings
+from ocppnet.plausibility.samples import ENERGY, POWER, SOC, Reading, readings
+from ocppnet.rpc.timestamps import parse_timestamp
 
 __all__ = ["CHECKED_ACTIONS", "MeterState", "PlausibilityChecker", "TxState"]
 
@@ -165,7 +166,7 @@ class PlausibilityChecker:
         if isinstance(evse_info, dict) and isinstance(evse_info.get("id"), int):
             tx.evse = evse_info["id"]
         event_type = payload.get("eventType")
-        timestamp = parse_time(payload.get("timestamp"))
+        timestamp = parse_timestamp(payload.get("timestamp"))
         if timestamp is not None:
             self._check_future(p, timestamp, "timestamp")
         seq_no = payload.get("seqNo")
@@ -204,7 +205,7 @@ class PlausibilityChecker:
 
     def _start_16(self, p: _Pass, payload: dict[str, Any]) -> None:
         connector = _int(payload.get("connectorId"), 0)
-        timestamp = parse_time(payload.get("timestamp"))
+        timestamp = parse_timestamp(payload.get("timestamp"))
         meter = p.meter(connector)
         meter.tx_start = timestamp
         meter.soc = meter.soc_at = None
@@ -212,7 +213,7 @@ class PlausibilityChecker:
 
     def _stop_16(self, p: _Pass, payload: dict[str, Any]) -> None:
         tx_id = payload.get("transactionId")
-        timestamp = parse_time(payload.get("timestamp"))
+        timestamp = parse_timestamp(payload.get("timestamp"))
         key = (p.station, tx_id if isinstance(tx_id, int) else -1)
         connector = self._tx16.get(key)
         p.tx16_done = key

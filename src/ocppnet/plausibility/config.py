@@ -1,18 +1,19 @@
 """Plausibility configuration: a ``[plausibility]`` TOML table or dict -> typed config.
 
-Every error raises :class:`ocppnet.errors.ConfigError` naming the source and the key
-(``node.toml: plausibility.rules.energy.rate: expected one of reject, flag, off``); unknown
-keys are errors so a typo never falls back to a default silently. See docs/plausibility.md.
+Declared once as a :class:`ocppnet.config.Section`: every error is a ConfigError naming the
+source and the key (``node.toml: plausibility.rules.energy.rate: input should be 'reject',
+'flag' or 'off'``); unknown keys are errors so a typo never falls back to a default silently.
+See docs/plausibility.md.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ocppnet.errors import ConfigError
+from pydantic import Field, field_validator
+
+from ocppnet.config import Section, load_section, parse_section
 
 Severity = Literal["reject", "flag", "off"]
 SEVERITIES: tuple[Severity, ...] = ("reject", "flag", "off")
@@ -35,89 +36,82 @@ DEFAULT_RULES: dict[str, Severity] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PlausibilityConfig:
+class PlausibilityConfig(Section):
     """Limits and severities; the defaults suit any AC or DC station up to 350 kW."""
 
-    max_power_w: float = 350_000.0
-    """Used when neither the station nor its model (from BootNotification) has a limit."""
-    power_tolerance: float = 1.1
-    """Factor on the max power for reported power and for energy growth."""
-    energy_tolerance_wh: float = 10.0
-    """Absolute slack on energy growth (meter resolution, rounding)."""
-    clock_skew_s: float = 300.0
-    """How far in the future a timestamp may lie."""
-    start_slack_s: float = 5.0
-    """How far before the transaction start a timestamp may lie."""
-    soc_max_rate_pct_per_h: float = 300.0
-    """Fastest plausible SoC change (10 -> 80 % in 15 min is 280 %/h)."""
-    soc_tolerance_pct: float = 2.0
-    stations: dict[str, float] = field(default_factory=dict)
-    """Station id -> max power in W (wins over the model)."""
-    models: dict[str, float] = field(default_factory=dict)
-    """Model (BootNotification ``model`` / ``chargePointModel``) -> max power in W."""
-    rules: dict[str, Severity] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    max_power_w: float = Field(
+        default=350_000.0,
+        description="used when neither the station nor its model has a limit (W)")
+    power_tolerance: float = Field(
+        default=1.1, description="factor on the max power for reported power and energy growth")
+    energy_tolerance_wh: float = Field(
+        default=10.0, description="absolute slack on energy growth (meter resolution, rounding)")
+    clock_skew_s: float = Field(
+        default=300.0, description="how far in the future a timestamp may lie")
+    start_slack_s: float = Field(
+        default=5.0, description="how far before the transaction start a timestamp may lie")
+    soc_max_rate_pct_per_h: float = Field(
+        default=300.0, description="fastest plausible SoC change (10 -> 80 % in 15 min is 280)")
+    soc_tolerance_pct: float = Field(default=2.0, description="slack on SoC checks (%)")
+    stations: dict[str, float] = Field(
+        default_factory=dict,
+        description="station id -> max power in W, or `{ max_power_w = W }` (wins over model)")
+    models: dict[str, float] = Field(
+        default_factory=dict,
+        description="BootNotification model -> max power in W, or `{ max_power_w = W }`")
+    rules: dict[str, Severity] = Field(
+        default_factory=lambda: dict(DEFAULT_RULES),
+        description="rule id -> reject, flag or off (`energy.rate = \"flag\"`)")
+
+    @field_validator("max_power_w", "power_tolerance")
+    @classmethod
+    def _above_zero(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError(f"must be positive, got {value!r}")
+        return value
+
+    @field_validator("energy_tolerance_wh", "clock_skew_s", "start_slack_s",
+                     "soc_max_rate_pct_per_h", "soc_tolerance_pct")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError(f"must be zero or more, got {value!r}")
+        return value
+
+    @field_validator("stations", "models", mode="before")
+    @classmethod
+    def _limit_tables(cls, value: Any) -> Any:
+        """``CS-1 = 11000`` and ``CS-1 = { max_power_w = 11000 }`` mean the same."""
+        if not isinstance(value, dict):
+            return value
+        return {
+            name: entry["max_power_w"]
+            if isinstance(entry, dict) and set(entry) == {"max_power_w"} else entry
+            for name, entry in value.items()
+        }
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _known_rules(cls, value: Any) -> Any:
+        """Given severities override the defaults; an unknown rule id is an error."""
+        if not isinstance(value, dict):
+            return value
+        given = _flatten(value)
+        unknown = sorted(set(given) - set(DEFAULT_RULES))
+        if unknown:
+            raise ValueError(f"unknown rule {unknown[0]!r}; known: {', '.join(DEFAULT_RULES)}")
+        return {**DEFAULT_RULES, **given}
+
+    @field_validator("stations", "models")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, limit in value.items():
+            if not limit > 0:
+                raise ValueError(f"limit of {name!r} must be positive, got {limit!r}")
+        return value
 
     def severity(self, rule: str) -> Severity:
         return self.rules.get(rule, "flag")
-
-
-_NUMBERS = (
-    "max_power_w", "power_tolerance", "energy_tolerance_wh", "clock_skew_s", "start_slack_s",
-    "soc_max_rate_pct_per_h", "soc_tolerance_pct",
-)
-
-
-def parse_config(data: dict[str, Any], *, source: str = "<config>",
-                 where: str = "plausibility") -> PlausibilityConfig:
-    """``data`` is the content of the ``[plausibility]`` table."""
-
-    def fail(key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{source}: {where}.{key}: {problem}")
-
-    def number(key: str, value: Any, *, positive: bool = True) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise fail(key, f"expected a number, got {value!r}")
-        if value < 0 or (positive and value == 0):
-            raise fail(key, f"must be {'positive' if positive else 'zero or more'}, got {value!r}")
-        return float(value)
-
-    def limits(key: str, value: Any) -> dict[str, float]:
-        if not isinstance(value, dict):
-            raise fail(key, "expected a table")
-        out: dict[str, float] = {}
-        for name, entry in value.items():
-            if isinstance(entry, dict):
-                unknown = set(entry) - {"max_power_w"}
-                if unknown or "max_power_w" not in entry:
-                    raise fail(f"{key}.{name}", "expected a table with max_power_w only")
-                entry = entry["max_power_w"]
-                out[name] = number(f"{key}.{name}.max_power_w", entry)
-            else:
-                out[name] = number(f"{key}.{name}", entry)
-        return out
-
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in _NUMBERS:
-            values[key] = number(key, value, positive=key in ("max_power_w", "power_tolerance"))
-        elif key in ("stations", "models"):
-            values[key] = limits(key, value)
-        elif key == "rules":
-            if not isinstance(value, dict):
-                raise fail(key, "expected a table rule id -> severity")
-            rules = dict(DEFAULT_RULES)
-            for rule, severity in _flatten(value).items():
-                if rule not in DEFAULT_RULES:
-                    raise fail(f"rules.{rule}", f"unknown rule; known: {', '.join(DEFAULT_RULES)}")
-                if severity not in SEVERITIES:
-                    raise fail(f"rules.{rule}", f"expected one of {', '.join(SEVERITIES)}, "
-                                                f"got {severity!r}")
-                rules[rule] = severity
-            values[key] = rules
-        else:
-            raise fail(key, "unknown key")
-    return PlausibilityConfig(**values)
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -131,13 +125,12 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def parse_config(data: dict[str, Any], *, source: str = "<config>",
+                 where: str = "plausibility") -> PlausibilityConfig:
+    """``data`` is the content of the ``[plausibility]`` table."""
+    return parse_section(PlausibilityConfig, data, source=source, where=where)
+
+
 def load_config(path: Path) -> PlausibilityConfig:
     """The ``[plausibility]`` table of a TOML file (defaults when the table is absent)."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    table = data.get("plausibility", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: plausibility: expected a table")
-    return parse_config(table, source=str(path))
+    return load_section(path, "plausibility", PlausibilityConfig, required=False)

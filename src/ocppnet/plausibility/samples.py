@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from ocppnet.rpc.timestamps import parse_timestamp
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -45,17 +47,6 @@ class Problem:
     detail: str
 
 
-def parse_time(text: Any) -> datetime | None:
-    """An OCPP timestamp as an aware datetime (naive ones are read as UTC); None if unreadable."""
-    if not isinstance(text, str):
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def readings(meter_values: Any, prefix: str) -> tuple[list[Reading], list[Problem]]:
     """The judged readings of a ``meterValue`` list, in message order, and what was wrong."""
     found: list[Reading] = []
@@ -65,7 +56,7 @@ def readings(meter_values: Any, prefix: str) -> tuple[list[Reading], list[Proble
     for i, meter_value in enumerate(meter_values):
         if not isinstance(meter_value, dict):
             continue
-        timestamp = parse_time(meter_value.get("timestamp"))
+        timestamp = parse_timestamp(meter_value.get("timestamp"))
         samples = meter_value.get("sampledValue")
         if not isinstance(samples, list):
             continue

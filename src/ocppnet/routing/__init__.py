@@ -4,7 +4,7 @@ See docs/routing.md. The node feeds every decoded frame to :func:`decide` and ca
 the returned decision; nothing here does I/O or reads a clock.
 """
 
-from ocppnet.routing.decisions import Decision, Deliver, Drop, Fanout, Forward, Hold, Reject
+from ocppnet.routing.decisions import Deliver, Drop, Fanout, Forward, Hold, Reject, RouteDecision
 from ocppnet.routing.filters import FilterRule, ForwardingFilter
 from ocppnet.routing.forwarding import decide, frame_for_link, originate, retarget, timeout_reply
 from ocppnet.routing.ids import BROADCAST, CSMS, DEFAULT_ROUTE, is_node_id
@@ -17,7 +17,6 @@ __all__ = [
     "BROADCAST",
     "CSMS",
     "DEFAULT_ROUTE",
-    "Decision",
     "Deliver",
     "Drop",
     "Fanout",
@@ -30,6 +29,7 @@ __all__ = [
     "PendingTable",
     "Reject",
     "Route",
+    "RouteDecision",
     "RoutingTable",
     "TopologyOutcome",
     "TopologyRejection",

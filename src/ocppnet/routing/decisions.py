@@ -67,4 +67,4 @@ class Fanout:
     decisions: tuple[Deliver | Forward, ...]
 
 
-Decision: TypeAlias = Deliver | Forward | Hold | Reject | Drop | Fanout
+RouteDecision: TypeAlias = Deliver | Forward | Hold | Reject | Drop | Fanout

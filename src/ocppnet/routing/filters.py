@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, TypeAlias
 
-from ocppnet.errors import ConfigError
+from ocppnet.config import Section, parse_section
 
 Verdict: TypeAlias = Literal["forward", "reject", "drop"]
 Direction: TypeAlias = Literal["up", "down"]
 
 VERDICTS: Final = ("forward", "reject", "drop")
 DIRECTIONS: Final = ("up", "down", "any")
-_RULE_KEYS: Final = frozenset({"action", "direction", "verdict", "source", "dest"})
 
 
 def _matcher(pattern: str) -> re.Pattern[str] | str:
@@ -53,6 +52,9 @@ class FilterRule:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        for name in ("action", "source", "dest"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} must be a non-empty string")
         compiled = (_matcher(self.action), _matcher(self.source), _matcher(self.dest))
         object.__setattr__(self, "_compiled", compiled)
 
@@ -77,47 +79,20 @@ class ForwardingFilter:
         return self.default
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any], *, where: str = "filters") -> ForwardingFilter:
-        """Build from a TOML section; raises ConfigError naming the bad key (``where`` prefix).
+    def from_config(
+        cls, section: Mapping[str, Any], *, source: str = "<config>", where: str = "filters"
+    ) -> ForwardingFilter:
+        """Build from a TOML section; raises ConfigError ``source: where.key: problem``.
 
         Shape: ``default = "forward"`` and ``[[filters.rules]]`` tables with ``action``,
         ``verdict``, optional ``direction`` (up/down/any), ``source`` and ``dest`` globs.
         """
-        unknown = sorted(set(section) - {"default", "rules"})
-        if unknown:
-            raise ConfigError(f"{where}.{unknown[0]}: unknown key (expected default, rules)")
-        default = section.get("default", "forward")
-        if default not in VERDICTS:
-            raise ConfigError(f"{where}.default: {default!r} is not one of {', '.join(VERDICTS)}")
-        raw_rules = section.get("rules", [])
-        if not isinstance(raw_rules, Sequence) or isinstance(raw_rules, str):
-            raise ConfigError(f"{where}.rules: must be an array of tables")
-        rules = tuple(_rule(raw, f"{where}.rules[{i}]") for i, raw in enumerate(raw_rules))
-        return cls(rules, cast(Verdict, default))
+        table = parse_section(FilterTable, section, source=source, where=where)
+        return cls(table.rules, table.default)
 
 
-def _rule(raw: object, where: str) -> FilterRule:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: must be a table")
-    unknown = sorted(set(raw) - _RULE_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}: unknown key")
-    for key in ("action", "verdict"):
-        if key not in raw:
-            raise ConfigError(f"{where}.{key}: missing")
-    for key in _RULE_KEYS:
-        if key in raw and (not isinstance(raw[key], str) or not raw[key]):
-            raise ConfigError(f"{where}.{key}: must be a non-empty string")
-    if raw["verdict"] not in VERDICTS:
-        choices = ", ".join(VERDICTS)
-        raise ConfigError(f"{where}.verdict: {raw['verdict']!r} is not one of {choices}")
-    direction = raw.get("direction", "any")
-    if direction not in DIRECTIONS:
-        raise ConfigError(f"{where}.direction: {direction!r} is not one of up, down, any")
-    return FilterRule(
-        action=raw["action"],
-        verdict=raw["verdict"],
-        direction=direction,
-        source=raw.get("source", "*"),
-        dest=raw.get("dest", "*"),
-    )
+class FilterTable(Section):
+    """The filter's TOML table (a node's ``[node.filters]``), as ``ocppnet.config`` reads it."""
+
+    default: Verdict = "forward"
+    rules: tuple[FilterRule, ...] = ()

@@ -1,4 +1,4 @@
-"""The per-frame forwarding decision of a node (DESIGN.md "Overlay framing").
+"""The per-frame forwarding decision of a node (docs/routing.md "The decision").
 
 ``decide`` takes one decoded frame, the link it came from and the node's state (routing
 table, pending requests, filters) and returns one :mod:`~ocppnet.routing.decisions` value.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ocppnet.routing.decisions import Decision, Deliver, Drop, Fanout, Forward, Hold, Reject
+from ocppnet.routing.decisions import Deliver, Drop, Fanout, Forward, Hold, Reject, RouteDecision
 from ocppnet.routing.filters import Direction, ForwardingFilter
 from ocppnet.routing.ids import BROADCAST, CSMS
 from ocppnet.routing.links import LinkInfo
@@ -63,7 +63,7 @@ def decide(
     hop_limit: int = DEFAULT_HOP_LIMIT,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     aliases: frozenset[str] = frozenset(),
-) -> Decision:
+) -> RouteDecision:
     """What to do with ``frame`` that arrived on ``arrived_on``.
 
     ``aliases`` are extra ids delivered locally (a CSMS passes ``{"CSMS"}``);
@@ -157,7 +157,7 @@ def originate(
     pending: PendingTable,
     now: float,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-) -> Decision:
+) -> RouteDecision:
     """Route a frame this node's own application sends (DEST set; PATH defaults to us).
 
     A :class:`Reject` or :class:`Hold` with no link means: hand the reply to the application.
@@ -244,7 +244,7 @@ def _leaving(frame: Frame, dest: str, path: tuple[str, ...], link: LinkInfo) -> 
 def _enter_from_station(
     frame: Frame, link: LinkInfo, pending: PendingTable
 ) -> tuple[str, tuple[str, ...], PendingRequest | None] | Drop:
-    """A standard-mode frame gets DEST and PATH = (station,) (DESIGN.md): returns them."""
+    """A standard-mode frame gets DEST and PATH = (station,) (docs/routing.md "Links")."""
     path = (link.remote_id,)
     if isinstance(frame, CallResult | CallError):
         entry = pending.pop_link(link.link_id, frame.message_id)
@@ -257,7 +257,7 @@ def _enter_from_station(
 
 def _broadcast(
     frame: Frame, arrived_on: LinkInfo, node_id: str, table: RoutingTable, hop_limit: int
-) -> Decision:
+) -> RouteDecision:
     """SEND to ``*``: deliver here and flood to overlay links whose peer is not in PATH."""
     if not isinstance(frame, Send):
         return _refuse(frame, arrived_on, node_id, _BROADCAST_SEND_ONLY, to=frame.path[0])

@@ -1,4 +1,4 @@
-"""Reserved node ids of the overlay (DESIGN.md "Overlay framing").
+"""Reserved node ids of the overlay (docs/wire-format.md "Text frames", docs/routing.md).
 
 A station or node must never authenticate with one of these: they name a group
 (``CSMS``), everyone (``*``) or the default route (``*default*``), never one party.

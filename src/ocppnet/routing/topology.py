@@ -1,4 +1,4 @@
-"""NotifyNetworkTopology: parse an announcement and build one (DESIGN.md "Routing table").
+"""NotifyNetworkTopology: parse an announcement and build one (docs/routing.md, "Topology").
 
 An announcement is link-local and full-state: a neighbour tells us every destination it
 offers, with priority, weight and a time to live; the next announcement on the same link
@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from ocppnet.rpc.timestamps import format_timestamp, parse_timestamp
 
 ACTION = "NotifyNetworkTopology"
 _VERSIONS = ("1.6", "2.0.1", "2.1")
@@ -70,11 +72,8 @@ def parse_announcement(payload: Mapping[str, Any]) -> Announcement | TopologyRej
     if not isinstance(node, str) or not node:
         return TopologyRejection("FormatViolation", "routingNode must be a non-empty string")
     stamp = info.get("timestamp")
-    try:
-        timestamp = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
-    except ValueError:
-        timestamp = None
-    if timestamp is None or timestamp.tzinfo is None:
+    timestamp = parse_timestamp(stamp, naive="reject")
+    if timestamp is None:
         return TopologyRejection("FormatViolation", "timestamp must be ISO 8601 with a zone")
     raw_routes = info.get("routes")
     if not isinstance(raw_routes, list):
@@ -131,6 +130,6 @@ def build_announcement(
                 }
                 for dest in destinations
             ],
-            "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
+            "timestamp": format_timestamp(timestamp, "auto"),
         }
     }

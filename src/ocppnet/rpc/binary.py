@@ -1,4 +1,4 @@
-"""Binary frames (DESIGN.md "Binary frames"): a JSON header, then raw payload bytes (pure).
+"""Binary frames (docs/wire-format.md "Binary frames"): a JSON header, then raw bytes (pure).
 
 Layout of one WebSocket binary message::
 

@@ -66,6 +66,17 @@ class DecodeFailure:
     message_id: str | None
     reply: ErrorFrame | None
 
+    def reply_from(self, sender: str | None) -> ErrorFrame | None:
+        """The reply as ``sender`` (the node or station answering) sends it: an overlay reply
+        gets PATH = (sender,); a standard one is unchanged."""
+        reply = self.reply
+        if reply is None or sender is None or reply.dest is None or reply.path:
+            return reply
+        return type(reply)(
+            reply.message_id, reply.error_code, reply.error_description, reply.error_details,
+            reply.dest, (sender,),
+        )
+
 
 class _Reject(Exception):
     """Internal: raised by the structural checks, turned into a DecodeFailure."""

@@ -1,4 +1,4 @@
-"""Typed OCPP-J frames, in standard mode and in overlay mode (DESIGN.md "Overlay framing").
+"""Typed OCPP-J frames, in standard mode and in overlay mode (docs/wire-format.md "Text frames").
 
 A frame is in overlay mode when ``dest`` is not None; ``path`` is the record route,
 originator first. Frames are immutable values; a forwarding node makes a new frame

@@ -10,7 +10,7 @@ the network and are not imported here: ``endpoint`` (Handlers wrapper, signed ca
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.management import MANAGEMENT_ACTIONS
-from ocppnet.security.policy import Decision, Outcome, PolicySet
+from ocppnet.security.policy import Outcome, PolicyDecision, PolicySet
 from ocppnet.security.replay import ReplayCache
 from ocppnet.security.roles import Authorization, RoleSet
 from ocppnet.security.signatures import SignatureVerdict, VerdictStatus, sign, verify
@@ -19,9 +19,9 @@ from ocppnet.security.trust import TrustStore
 __all__ = [
     "MANAGEMENT_ACTIONS",
     "Authorization",
-    "Decision",
     "KeyPair",
     "Outcome",
+    "PolicyDecision",
     "PolicySet",
     "ReplayCache",
     "RoleSet",

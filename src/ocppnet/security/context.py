@@ -19,7 +19,7 @@ from typing import Any
 from ocppnet.errors import SecurityError
 from ocppnet.security import management
 from ocppnet.security.keys import KeyPair
-from ocppnet.security.policy import Decision, PolicyEngine, PolicySet
+from ocppnet.security.policy import PolicyDecision, PolicyEngine, PolicySet
 from ocppnet.security.replay import ReplayCache
 from ocppnet.security.roles import Authorization, RoleSet
 from ocppnet.security.signatures import canonical_payload, sign
@@ -92,7 +92,7 @@ class SecurityContext:
 
     def check_incoming(
         self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime
-    ) -> Decision:
+    ) -> PolicyDecision:
         """Verify signatures and apply the incoming policy (and role constraints if it says so)."""
         return self.engine.check_incoming(action, kind, payload, version, now)
 
@@ -102,7 +102,7 @@ class SecurityContext:
         return self.engine.roles.authorize(action, payload, signer_roles)
 
     def handle_management(
-        self, action: str, payload: Mapping[str, Any], decision: Decision
+        self, action: str, payload: Mapping[str, Any], decision: PolicyDecision
     ) -> dict[str, Any]:
         """Apply a signed Add/Delete SignaturePolicy/UserRole request; returns the response."""
         engine = self.engine

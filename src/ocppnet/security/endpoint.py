@@ -3,7 +3,7 @@
 :func:`secure_handlers` wraps a transport :class:`Handlers` registry so that every incoming
 request is checked with :meth:`SecurityContext.check_incoming` before its handler runs:
 reject (and drop, see below) answers CALLERROR ``SecurityError`` with the reason, accept runs
-the handler with the :class:`Decision` readable through :func:`security_decision`. Signed
+the handler with the :class:`PolicyDecision` readable through :func:`security_decision`. Signed
 ``AddSignaturePolicy`` / ``DeleteSignaturePolicy`` / ``AddUserRole`` / ``DeleteUserRole``
 requests are served by :meth:`SecurityContext.handle_management`. Responses are signed as the
 outgoing policy says. :func:`signed_call` is the outgoing side: sign per policy, call, check
@@ -25,7 +25,7 @@ from ocppnet.errors import DropRequest, SecurityError
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.management import MANAGEMENT_ACTIONS
-from ocppnet.security.policy import Decision, Outcome
+from ocppnet.security.policy import Outcome, PolicyDecision
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import CallContext, Handler, Handlers
 
@@ -47,21 +47,21 @@ log = logging.getLogger("ocppnet.security")
 
 Clock = Callable[[], datetime]
 #: ``hook(ctx, payload, decision)``: called for every checked request (accepted or not).
-VerdictHook = Callable[[CallContext, JsonObject, Decision], None]
+VerdictHook = Callable[[CallContext, JsonObject, PolicyDecision], None]
 
-_decision: ContextVar[Decision | None] = ContextVar("ocppnet_security_decision", default=None)
+_decision: ContextVar[PolicyDecision | None] = ContextVar("ocppnet_security_decision", default=None)
 
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def security_decision() -> Decision | None:
+def security_decision() -> PolicyDecision | None:
     """Inside a handler run by :class:`SecuredHandlers`: the decision on its request."""
     return _decision.get()
 
 
-def verdict_summary(decision: Decision) -> str:
+def verdict_summary(decision: PolicyDecision) -> str:
     """A short verdict for logs and the CSMS message log: ``unsigned``, ``valid``,
     ``valid,unknown_key``, ``invalid (reject: ...)``; the outcome is added unless clean."""
     if not decision.verdicts:
@@ -128,7 +128,7 @@ class SecuredHandlers(Handlers):
         extra = MANAGEMENT_ACTIONS if self.management else frozenset()
         return self.inner.actions() | extra
 
-    def check(self, ctx: CallContext, payload: JsonObject) -> Decision:
+    def check(self, ctx: CallContext, payload: JsonObject) -> PolicyDecision:
         """The decision on one incoming request (also reported to ``on_verdict``)."""
         decision = self.security.check_incoming(
             ctx.action, "request", payload, version=ctx.version, now=self.clock()
@@ -263,7 +263,7 @@ def record_verdicts(
     :class:`~ocppnet.csms.app.CsmsApp`, which logs the requests its handlers run with their
     verdict itself)."""
 
-    def hook(ctx: CallContext, payload: JsonObject, decision: Decision) -> None:
+    def hook(ctx: CallContext, payload: JsonObject, decision: PolicyDecision) -> None:
         if signed_only and "signatures" not in payload:
             return
         if refused_only and decision.accepted:

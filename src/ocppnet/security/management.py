@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ocppnet.errors import ConfigError
-from ocppnet.security.config import Fields
 from ocppnet.security.policy import PolicySet, parse_policy
 from ocppnet.security.roles import RoleSet, parse_role
 from ocppnet.security.signatures import SignatureVerdict
@@ -49,6 +48,14 @@ def _response(accepted: bool, code: str = "", info: str = "") -> dict[str, Any]:
     return {"status": "Rejected", "statusInfo": {"reasonCode": code, "additionalInfo": info[:512]}}
 
 
+_PAYLOAD = "payload"
+
+
+def _key_problem(exc: ConfigError) -> str:
+    """``policy.rules[0].direction: missing``: the key in the request's payload, no source."""
+    return exc.description.removeprefix(f"{_PAYLOAD}: ")
+
+
 def _refusal(
     roles: RoleSet, verdicts: Iterable[SignatureVerdict], permission: str
 ) -> str | None:
@@ -66,9 +73,9 @@ def add_signature_policy(
     if refusal:
         return Change(False, policies, _response(False, "Unauthorized", refusal))
     try:
-        policy = parse_policy(Fields(payload.get("policy"), "policy"))
+        policy = parse_policy(payload.get("policy"), source=_PAYLOAD, where="policy")
     except ConfigError as exc:
-        return Change(False, policies, _response(False, "InvalidPolicy", exc.description))
+        return Change(False, policies, _response(False, "InvalidPolicy", _key_problem(exc)))
     return Change(True, policies.with_policy(policy), _response(True))
 
 
@@ -93,9 +100,9 @@ def add_user_role(
     if refusal:
         return Change(False, roles, _response(False, "Unauthorized", refusal))
     try:
-        role = parse_role(Fields(payload.get("role"), "role"))
+        role = parse_role(payload.get("role"), source=_PAYLOAD, where="role")
     except ConfigError as exc:
-        return Change(False, roles, _response(False, "InvalidRole", exc.description))
+        return Change(False, roles, _response(False, "InvalidRole", _key_problem(exc)))
     return Change(True, roles.with_role(role), _response(True))
 
 

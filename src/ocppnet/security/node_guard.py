@@ -20,14 +20,14 @@ from collections.abc import Callable, Collection
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.endpoint import Clock, verdict_summary, wall_clock
-from ocppnet.security.policy import Decision
+from ocppnet.security.policy import PolicyDecision
 
 __all__ = ["NodeGuard", "signature_guard"]
 
 log = logging.getLogger("ocppnet.security.node")
 
 #: ``on_verdict(call, decision)``: for the dashboard (signature verdicts seen at the node).
-NodeVerdictHook = Callable[[Call, Decision], None]
+NodeVerdictHook = Callable[[Call, PolicyDecision], None]
 
 
 class NodeGuard:

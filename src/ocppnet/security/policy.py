@@ -16,23 +16,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from ocppnet.errors import ConfigError, SecurityError
-from ocppnet.security.config import Fields
+from pydantic import Field, ValidationInfo, field_validator
+
+from ocppnet.config import Section, parse_section
+from ocppnet.errors import SecurityError
+from ocppnet.security.config import NonEmpty, tables_of
 from ocppnet.security.replay import ReplayCache
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.signatures import SignatureVerdict, VerdictStatus, context_of, verify
 from ocppnet.security.trust import TrustStore
 
 __all__ = [
-    "Decision",
     "OnFailure",
     "Outcome",
+    "PolicyDecision",
     "PolicyEngine",
+    "PolicySection",
     "PolicySet",
     "Requirement",
     "Rule",
+    "RuleSection",
     "SignaturePolicy",
     "parse_policy",
 ]
@@ -100,7 +105,10 @@ class PolicySet:
     @classmethod
     def from_config(cls, data: Mapping[str, Any], *, source: str = "<config>") -> PolicySet:
         """Policies from the ``policies`` list of a parsed TOML/JSON document."""
-        return cls(tuple(parse_policy(p) for p in Fields(data, source).tables("policies")))
+        return cls(tuple(
+            parse_policy(p, source=source, where=f"policies[{i}]")
+            for i, p in enumerate(tables_of(data, "policies", source=source))
+        ))
 
     def with_policy(self, policy: SignaturePolicy) -> PolicySet:
         """Install (or replace, keeping the new one last) the policy with this id."""
@@ -124,7 +132,7 @@ class PolicySet:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class PolicyDecision:
     """What to do with an incoming message, and why (``reason`` is safe to send in a CALLERROR)."""
 
     outcome: Outcome
@@ -166,25 +174,27 @@ class PolicyEngine:
 
     def check_incoming(
         self, action: str, kind: str, payload: Mapping[str, Any], version: str, now: datetime
-    ) -> Decision:
+    ) -> PolicyDecision:
         verdicts = tuple(verify(payload, action=action, kind=kind, version=version,
                                 trusted=self.trust, now=now, replay=self.replay))
         signer_roles = self.roles.roles_of(v.key_id for v in verdicts if v.valid and v.key_id)
         rule = self.policies.rule_for(action, kind, "incoming")
         what = context_of(version, action, kind).partition("/")[2]
         if rule is None or (rule.require is Requirement.NONE and not rule.authorize):
-            return Decision(Outcome.ACCEPT, "no signature required", signer_roles, verdicts)
+            return PolicyDecision(Outcome.ACCEPT, "no signature required", signer_roles, verdicts)
         failure = _requirement_failure(rule, what, verdicts, self.roles, signer_roles)
         if failure is None and rule.authorize:
             auth = self.roles.authorize(action, payload, signer_roles)
             if not auth.allowed:
                 failure = auth.reason
         if failure is None:
-            return Decision(Outcome.ACCEPT, "signature requirements met", signer_roles, verdicts)
+            return PolicyDecision(
+                Outcome.ACCEPT, "signature requirements met", signer_roles, verdicts)
         if rule.on_failure is OnFailure.ACCEPT_AND_LOG:
-            return Decision(Outcome.ACCEPT, failure, signer_roles, verdicts, logged_failure=True)
+            return PolicyDecision(
+                Outcome.ACCEPT, failure, signer_roles, verdicts, logged_failure=True)
         outcome = Outcome.DROP if rule.on_failure is OnFailure.DROP else Outcome.REJECT
-        return Decision(outcome, failure, signer_roles, verdicts)
+        return PolicyDecision(outcome, failure, signer_roles, verdicts)
 
 
 def _requirement_failure(
@@ -212,30 +222,51 @@ def _requirement_failure(
     return None
 
 
-def parse_policy(f: Fields) -> SignaturePolicy:
-    """One policy table: ``id`` and ``rules = [...]`` (see docs/signatures.md for the keys)."""
-    policy_id = f.text("id")
-    rules: list[Rule] = []
-    for r in f.tables("rules"):
-        direction = r.text("direction", choices=("incoming", "outgoing"))
-        require = Requirement(r.text("require", "none", choices=tuple(Requirement)))
-        keys, roles = r.texts("keys"), r.texts("roles")
-        if require is Requirement.ALL_LISTED and not keys:
-            raise ConfigError(f"{r.where}.keys: all_listed needs at least one key id")
-        if require is Requirement.ROLE and not roles:
-            raise ConfigError(f"{r.where}.roles: require = 'role' needs at least one role")
-        authorize = r.flag("authorize")
-        rules.append(Rule(
-            direction=direction,
-            action=r.text("action", "*"),
-            kind=r.text("kind", "*", choices=("request", "response", "*")),
-            sign_with=r.texts("sign_with"),
-            require=require,
-            keys=keys,
-            roles=roles,
-            authorize=require is Requirement.ROLE if authorize is None else authorize,
-            on_failure=OnFailure(r.text("on_failure", "reject", choices=tuple(OnFailure))),
-        ))
-        r.done()
-    f.done()
-    return SignaturePolicy(policy_id, tuple(rules))
+class RuleSection(Section):
+    """One ``[[policies.rules]]`` table (docs/signatures.md)."""
+
+    direction: Literal["incoming", "outgoing"]
+    action: NonEmpty = "*"
+    kind: Literal["request", "response", "*"] = "*"
+    sign_with: tuple[NonEmpty, ...] = ()
+    require: Requirement = Requirement.NONE
+    keys: tuple[NonEmpty, ...] = Field(default=(), validate_default=True)
+    roles: tuple[NonEmpty, ...] = Field(default=(), validate_default=True)
+    authorize: bool | None = None
+    on_failure: OnFailure = OnFailure.REJECT
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if info.data.get("require") is Requirement.ALL_LISTED and not value:
+            raise ValueError("all_listed needs at least one key id")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if info.data.get("require") is Requirement.ROLE and not value:
+            raise ValueError("require = 'role' needs at least one role")
+        return value
+
+    def rule(self) -> Rule:
+        authorize = self.require is Requirement.ROLE if self.authorize is None else self.authorize
+        return Rule(
+            direction=self.direction, action=self.action, kind=self.kind,
+            sign_with=self.sign_with, require=self.require, keys=self.keys, roles=self.roles,
+            authorize=authorize, on_failure=self.on_failure,
+        )
+
+
+class PolicySection(Section):
+    """One ``[[policies]]`` table: ``id`` and ``rules``."""
+
+    id: NonEmpty
+    rules: tuple[RuleSection, ...] = ()
+
+
+def parse_policy(data: Any, *, source: str, where: str) -> SignaturePolicy:
+    """One policy table (``where`` names it, e.g. ``policies[0]``); ConfigError
+    ``source: where.key: problem``."""
+    section = parse_section(PolicySection, data, source=source, where=where)
+    return SignaturePolicy(section.id, tuple(r.rule() for r in section.rules))

@@ -17,16 +17,21 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from ocppnet.errors import ConfigError
-from ocppnet.security.config import Fields
+from pydantic import field_validator, model_validator
+
+from ocppnet.config import Section, parse_section
+from ocppnet.security.config import NonEmpty, tables_of
 
 __all__ = [
     "OPERATORS",
     "PERMISSIONS",
+    "AllowSection",
     "Authorization",
     "Constraint",
+    "ConstraintSection",
     "Permission",
     "Role",
+    "RoleSection",
     "RoleSet",
     "parse_role",
     "parse_selector",
@@ -165,8 +170,10 @@ class RoleSet:
     @classmethod
     def from_config(cls, data: Mapping[str, Any], *, source: str = "<config>") -> RoleSet:
         """Roles from the ``roles`` list of a parsed TOML/JSON document."""
-        root = Fields(data, source)
-        return cls.of(parse_role(item) for item in root.tables("roles"))
+        return cls.of(
+            parse_role(item, source=source, where=f"roles[{i}]")
+            for i, item in enumerate(tables_of(data, "roles", source=source))
+        )
 
     def with_role(self, role: Role) -> RoleSet:
         return RoleSet({**self.roles, role.name: role})
@@ -211,31 +218,59 @@ class RoleSet:
         return Authorization(False, f"{action} refused: " + "; ".join(refusals))
 
 
-def parse_role(f: Fields) -> Role:
-    """One role table: name, keys, permissions, allow = [{action, constraints = [...]}]."""
-    name = f.text("name")
-    keys = frozenset(f.texts("keys"))
-    permissions = frozenset(f.texts("permissions"))
-    unknown = permissions - PERMISSIONS
-    if unknown:
-        raise ConfigError(f"{f.where}.permissions: unknown {', '.join(sorted(unknown))}")
-    allow: list[Permission] = []
-    for a in f.tables("allow"):
-        action = a.text("action")
-        constraints: list[Constraint] = []
-        for c in a.tables("constraints"):
-            required = c.flag("required")
-            if not c.has("value"):
-                raise ConfigError(f"{c.where}.value: missing")
-            try:
-                constraints.append(Constraint.make(
-                    c.text("field"), c.text("op", choices=OPERATORS), c.raw("value"),
-                    True if required is None else required,
-                ))
-            except ValueError as exc:
-                raise ConfigError(f"{c.where}: {exc}") from None
-            c.done()
-        a.done()
-        allow.append(Permission(action, tuple(constraints)))
-    f.done()
-    return Role(name, keys, tuple(allow), permissions)
+class ConstraintSection(Section):
+    """One constraint of an ``allow`` entry: ``field`` (a selector), ``op``, ``value``."""
+
+    field: NonEmpty
+    op: NonEmpty
+    value: Any
+    required: bool = True
+
+    @field_validator("op")
+    @classmethod
+    def _op(cls, value: str) -> str:
+        if value not in OPERATORS:
+            raise ValueError(f"{value!r} is not one of {', '.join(OPERATORS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> ConstraintSection:
+        self.constraint()  # ValueError names the problem (a number expected, ...)
+        return self
+
+    def constraint(self) -> Constraint:
+        return Constraint.make(self.field, self.op, self.value, self.required)
+
+
+class AllowSection(Section):
+    """One ``allow`` entry of a role: an action (or ``*``) and its constraints."""
+
+    action: NonEmpty
+    constraints: tuple[ConstraintSection, ...] = ()
+
+
+class RoleSection(Section):
+    """One ``[[roles]]`` table: name, keys, permissions, allow."""
+
+    name: NonEmpty
+    keys: tuple[NonEmpty, ...] = ()
+    permissions: tuple[NonEmpty, ...] = ()
+    allow: tuple[AllowSection, ...] = ()
+
+    @field_validator("permissions")
+    @classmethod
+    def _permissions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - PERMISSIONS
+        if unknown:
+            raise ValueError(f"unknown {', '.join(sorted(unknown))}")
+        return value
+
+
+def parse_role(data: Any, *, source: str, where: str) -> Role:
+    """One role table (``where`` names it, e.g. ``roles[0]``); ConfigError
+    ``source: where.key: problem``."""
+    section = parse_section(RoleSection, data, source=source, where=where)
+    allow = tuple(
+        Permission(a.action, tuple(c.constraint() for c in a.constraints)) for a in section.allow
+    )
+    return Role(section.name, frozenset(section.keys), allow, frozenset(section.permissions))

@@ -14,7 +14,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from ocppnet.rpc.timestamps import format_timestamp as rfc3339
+from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.security.canonical import CanonicalizationError, canonicalize
 from ocppnet.security.keys import ALGORITHMS, KeyPair, ecdsa_hash
 from ocppnet.security.replay import DEFAULT_WINDOW, ReplayCache, window_problem
@@ -91,8 +93,7 @@ def format_timestamp(now: datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. ``2025-01-01T12:00:00.000Z``."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    t = now.astimezone(UTC)
-    return f"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond // 1000:03d}Z"
+    return rfc3339(now)
 
 
 def canonical_payload(payload: Mapping[str, Any]) -> bytes:
@@ -228,7 +229,7 @@ def _verify_one(
         return verdict(VerdictStatus.MALFORMED, "malformed: 'value' is not valid base64")
     if not raw:
         return verdict(VerdictStatus.MALFORMED, "malformed: 'value' is empty")
-    signed_at = _parse_time(sig["timestamp"])
+    signed_at = parse_timestamp(sig["timestamp"], naive="reject")
     if signed_at is None:
         return verdict(VerdictStatus.MALFORMED,
                        "malformed: 'timestamp' is not an RFC 3339 date-time with offset")
@@ -285,13 +286,3 @@ def _shape_problem(sig: Any) -> str:
         if name in sig and not isinstance(sig[name], str):
             return f"field {name!r} must be a string, not {type(sig[name]).__name__}"
     return ""
-
-
-def _parse_time(text: str) -> datetime | None:
-    if len(text) < 20 or text[10] not in "Tt":
-        return None
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return t if t.tzinfo is not None else None

@@ -11,13 +11,13 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ocppnet.errors import OcppNetError
+from ocppnet.rpc.timestamps import format_seconds
 from ocppnet.station.events import ModelEvent, TransactionEnded, TransactionStarted
 from ocppnet.station.meter import meter_value_16
 from ocppnet.station.model import Evse
 from ocppnet.station.offline_queue import QueuedMessage
 from ocppnet.station.profiles import ProfileRejection, Purpose, profile_16, profile_from_16
 from ocppnet.station.states import ConnectorStatus
-from ocppnet.station.timestamps import to_iso
 from ocppnet.station.variables import change_configuration, get_configuration
 from ocppnet.transport import CallContext, Handlers
 
@@ -58,7 +58,7 @@ class Ocpp16:
 
     def status_request(self, evse_id: int, connector_id: int, status: ConnectorStatus,
                        now: float) -> dict[str, Any]:
-        return {"connectorId": evse_id, "status": status.value, "timestamp": to_iso(now),
+        return {"connectorId": evse_id, "status": status.value, "timestamp": format_seconds(now),
                 "errorCode": "OtherError" if status is ConnectorStatus.FAULTED else "NoError"}
 
     def authorize_request(self, id_token: str) -> dict[str, Any]:
@@ -72,10 +72,12 @@ class Ocpp16:
         if isinstance(event, TransactionStarted):
             return [QueuedMessage("StartTransaction", {
                 "connectorId": event.evse_id, "idTag": event.id_token[:20],
-                "meterStart": int(event.meter_wh), "timestamp": to_iso(now)}, event.transaction_id)]
+                "meterStart": int(event.meter_wh), "timestamp": format_seconds(now)},
+                event.transaction_id)]
         if isinstance(event, TransactionEnded):
             payload: dict[str, Any] = {
-                "transactionId": 0, "meterStop": int(event.meter_wh), "timestamp": to_iso(now),
+                "transactionId": 0, "meterStop": int(event.meter_wh),
+                "timestamp": format_seconds(now),
                 "reason": event.reason if event.reason in _STOP_REASONS_16 else (
                     "HardReset" if event.reason == "ImmediateReset" else "Other")}
             if event.id_token is not None:

@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ocppnet.errors import OcppNetError
+from ocppnet.rpc.timestamps import format_seconds
 from ocppnet.station.events import (
     ChargingStateChanged,
     ModelEvent,
@@ -18,7 +19,6 @@ from ocppnet.station.model import Evse
 from ocppnet.station.offline_queue import QueuedMessage
 from ocppnet.station.profiles import ChargingProfile, ProfileRejection, Purpose, profile_from_201
 from ocppnet.station.states import ConnectorStatus, is_active
-from ocppnet.station.timestamps import to_iso
 from ocppnet.station.variables import get_variable, set_variable
 from ocppnet.transport import CallContext, Handlers
 
@@ -62,7 +62,7 @@ class Ocpp2:
 
     def status_request(self, evse_id: int, connector_id: int, status: ConnectorStatus,
                        now: float) -> dict[str, Any]:
-        return {"timestamp": to_iso(now), "connectorStatus": status.as_201(),
+        return {"timestamp": format_seconds(now), "connectorStatus": status.as_201(),
                 "evseId": evse_id, "connectorId": connector_id}
 
     def authorize_request(self, id_token: str) -> dict[str, Any]:
@@ -76,7 +76,7 @@ class Ocpp2:
         seq = self._seq.get(tx_id, 0)
         self._seq[tx_id] = seq + 1
         payload: dict[str, Any] = {
-            "eventType": event_type, "timestamp": to_iso(now), "triggerReason": trigger,
+            "eventType": event_type, "timestamp": format_seconds(now), "triggerReason": trigger,
             "seqNo": seq, "transactionInfo": {"transactionId": tx_id}}
         if offline:
             payload["offline"] = True

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ocppnet.station.timestamps import from_iso
+from ocppnet.rpc.timestamps import parse_seconds
 
 DAY_S = 86_400.0
 WEEK_S = 7 * DAY_S
@@ -200,6 +200,6 @@ def _opt_time(value: Any) -> float | None:
     if not isinstance(value, str):
         raise ValueError(f"date-time expected, got {value!r}")
     try:
-        return from_iso(value)
+        return parse_seconds(value)
     except ValueError:
         raise ValueError(f"bad date-time {value!r}") from None

@@ -7,11 +7,12 @@ dialect that wants another style translates them in its session.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 import orjson
 
+from ocppnet.rpc.timestamps import format_timestamp, parse_timestamp
 from ocppnet.store.records import (
     ConnectorRecord,
     IdTokenRecord,
@@ -40,13 +41,11 @@ class SqlSession(Protocol):
 
 def time_text(at: datetime) -> str:
     """Fixed-width ISO 8601 UTC, so text order is time order (naive times count as UTC)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_timestamp(at, "microseconds")
 
 
 def parse_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    return None if text is None else parse_timestamp(text)
 
 
 def _path_text(path: Sequence[str]) -> str:

@@ -6,7 +6,7 @@ from ocppnet.transport.connection import Connection, FrameSender
 from ocppnet.transport.csms_server import CsmsServer, serve_csms
 from ocppnet.transport.handlers import CallContext, Handler, Handlers
 from ocppnet.transport.handshake import NETWORKING_MODE_HEADER, OVERLAY_MODE
-from ocppnet.transport.link import DirectSender, Link, LinkInfo, pump
+from ocppnet.transport.link import DirectSender, Link, LinkDetails, pump
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import PasswordCheck, ServerSecurity, StaticPasswords
 from ocppnet.transport.server import CLOSE_NO_SUBPROTOCOL, LinkServer, OnLink, serve
@@ -24,7 +24,7 @@ __all__ = [
     "Handler",
     "Handlers",
     "Link",
-    "LinkInfo",
+    "LinkDetails",
     "LinkOptions",
     "LinkRefused",
     "LinkServer",

@@ -34,7 +34,7 @@ from ocppnet.transport.handshake import (
     NETWORKING_MODE_HEADER,
     OVERLAY_MODE,
 )
-from ocppnet.transport.link import BinaryHandler, DirectSender, Link, LinkInfo, pump
+from ocppnet.transport.link import BinaryHandler, DirectSender, Link, LinkDetails, pump
 from ocppnet.transport.options import LinkOptions
 
 log = logging.getLogger("ocppnet.transport.client")
@@ -110,7 +110,7 @@ async def open_link(
     else:
         profile = 2 if ssl_context is not None else 1
     peer_cert: Any = websocket.transport.get_extra_info("peercert")
-    info = LinkInfo(
+    info = LinkDetails(
         station_id=station_id,
         subprotocol=subprotocol,
         version=version,

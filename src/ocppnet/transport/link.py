@@ -21,12 +21,13 @@ from ocppnet.errors import ConnectionClosed
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Frame
 from ocppnet.transport.connection import Connection
+from ocppnet.transport.undecodable import answer_undecodable
 
 log = logging.getLogger("ocppnet.transport.link")
 
 
 @dataclass(frozen=True, slots=True)
-class LinkInfo:
+class LinkDetails:
     """What the opening handshake established.
 
     ``station_id`` is the id from the URL (on a client: the id we connected as);
@@ -45,11 +46,11 @@ class LinkInfo:
 
 
 class Link:
-    """One open WebSocket plus its :class:`LinkInfo`; iterate it for incoming messages."""
+    """One open WebSocket plus its :class:`LinkDetails`; iterate it for incoming messages."""
 
     __slots__ = ("info", "websocket")
 
-    def __init__(self, websocket: WebSocket, info: LinkInfo) -> None:
+    def __init__(self, websocket: WebSocket, info: LinkDetails) -> None:
         self.websocket = websocket
         self.info = info
 
@@ -161,15 +162,10 @@ async def pump(
             continue
         result = decode(message, overlay=overlay, version=connection.version)
         if isinstance(result, DecodeFailure):
-            log.warning(
-                "event=decode_failed station=%s code=%s description=%r message_id=%s",
-                link.info.station_id, result.error_code, result.description, result.message_id,
-            )
             connection.handle_decode_failure(result)
-            if result.reply is not None:
-                try:
-                    await sender.send_frame(result.reply)
-                except ConnectionClosed:
-                    return
+            if not await answer_undecodable(
+                result, sender.send_frame, sender=None, log=log, station=link.info.station_id
+            ):
+                return
             continue
         await connection.handle_frame(result)

@@ -42,7 +42,7 @@ from ocppnet.transport.handshake import (
     station_id_from_path,
     wants_overlay,
 )
-from ocppnet.transport.link import Link, LinkInfo
+from ocppnet.transport.link import Link, LinkDetails
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import ServerSecurity
 
@@ -152,7 +152,7 @@ class _Handshake:
         return None
 
 
-def _link_info(websocket: ServerConnection, profile: int) -> LinkInfo | None:
+def _link_info(websocket: ServerConnection, profile: int) -> LinkDetails | None:
     request, response, subprotocol = websocket.request, websocket.response, websocket.subprotocol
     if request is None or response is None or subprotocol is None:
         return None
@@ -161,7 +161,7 @@ def _link_info(websocket: ServerConnection, profile: int) -> LinkInfo | None:
     if version is None or isinstance(station_id, Refusal):
         return None
     peer_cert: Any = websocket.transport.get_extra_info("peercert")
-    return LinkInfo(
+    return LinkDetails(
         station_id=station_id,
         subprotocol=subprotocol,
         version=version,
