@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +35,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.fixture
 async def db(tmp_path: Path) -> Path:
     path = tmp_path / "csms.sqlite3"
-    app = CsmsApp(replace(CsmsConfig(), store=str(path)))
+    app = CsmsApp(CsmsConfig(store=str(path)))
     await app.start()
     try:
         await send(app, "2.0.1", "CS-A1", "BootNotification", {

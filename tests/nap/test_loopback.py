@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ def _statuses(xml: bytes) -> dict[str, str]:
 
 async def test_a_fault_at_a_station_is_out_of_order_in_the_next_publication(
         tmp_path: Path) -> None:
-    config = replace(CsmsConfig(), store=str(tmp_path / "csms.sqlite3"), port=0)
+    config = CsmsConfig(store=str(tmp_path / "csms.sqlite3"), port=0)
     async with CsmsApp(config) as app:
         ws = await app.serve()
         api = FastAPI()

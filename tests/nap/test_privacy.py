@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.bench_nap import synthetic_sites
@@ -25,7 +24,7 @@ PER_LOCATION = 10
 
 async def test_no_export_contains_an_id_token_or_transaction_id(tmp_path: Path) -> None:
     secrets = {"SECRET-RFID-0001": "Accepted", "SECRET-RFID-0002": "Blocked"}
-    config = replace(CsmsConfig(), store=str(tmp_path / "csms.sqlite3"), port=0,
+    config = CsmsConfig(store=str(tmp_path / "csms.sqlite3"), port=0,
                      id_tokens=secrets, heartbeat_interval=3600)
     async with CsmsApp(config) as app:
         server = await app.serve()
