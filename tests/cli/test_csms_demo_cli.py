@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -80,17 +81,31 @@ def test_demo_dashboard_port_in_use_and_bad_arguments(busy_port: int) -> None:
 
 
 def read_until(proc: subprocess.Popen[str], marker: str, limit: float = 20) -> str:
-    """stderr lines until one contains ``marker`` (``limit`` only guards against a hang)."""
+    """stderr lines until one contains ``marker`` (``limit`` only guards against a hang).
+
+    Read on a thread: select() on the pipe misses lines already in the reader's buffer (two
+    lines written together), which made this wait out its limit under load."""
     assert proc.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    stream = proc.stderr
+
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+            if marker in line:
+                return
+
+    threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + limit
     seen = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
-        if ready:
-            line = proc.stderr.readline()
-            seen.append(line)
-            if marker in line:
-                return line
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        seen.append(line)
+        if marker in line:
+            return line
     raise AssertionError("".join(seen))
 
 
