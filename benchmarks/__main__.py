@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import (
+    bench_api,
     bench_connections,
     bench_csms,
     bench_forwarding,
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "codec": bench_micro.codec,
     "canonical": bench_micro.canonical,
     "wslib": bench_wslib.run,
+    "api": bench_api.run,
     "nap": bench_nap.run,
 }
 

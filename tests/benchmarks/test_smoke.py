@@ -42,3 +42,10 @@ def test_report_marks_targets_and_writes_markdown_and_json(tmp_path: Path) -> No
     assert data["rows"][1]["met"] is False
     assert data["failures"] == {"latency": "RuntimeError: boom"}
     assert (tmp_path / "results.md").read_text() == text
+
+
+async def test_api_benchmark_measures_both_paths() -> None:
+    from benchmarks.bench_api import measure
+
+    api_rate, direct_rate = await measure(stations=1, seconds=0.2, warmup=0.05)
+    assert api_rate > 0 and direct_rate > 0

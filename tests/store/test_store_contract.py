@@ -121,6 +121,30 @@ async def test_message_log_is_write_behind_and_newest_first(store: SqlStore) -> 
     assert await store.list_messages("CS1", limit=1) == [entries[3]]
 
 
+async def test_find_transactions_across_stations(store: SqlStore) -> None:
+    one = await store.start_transaction(NewTransaction("CS1", T0, "T-1"))
+    two = await store.start_transaction(NewTransaction("CS2", T0, "T-1"))
+    await store.start_transaction(NewTransaction("CS2", T0, "T-2"))
+    assert await store.find_transactions("T-1") == [one, two]
+    assert await store.find_transactions("T-3") == []
+
+
+async def test_message_log_filters_by_action_and_time(store: SqlStore) -> None:
+    entries = [
+        MessageLogEntry(T0 + timedelta(seconds=i), "CS1", "in", 2, f"m{i}",
+                        "Heartbeat" if i % 2 else "StatusNotification")
+        for i in range(6)
+    ]
+    for e in entries:
+        store.log_message(e)
+    await store.flush()
+    assert await store.list_messages(action="Heartbeat") == [entries[5], entries[3], entries[1]]
+    window = await store.list_messages("CS1", since=T0 + timedelta(seconds=2),
+                                       until=T0 + timedelta(seconds=4))
+    assert window == [entries[3], entries[2]]
+    assert await store.list_messages("CS2", action="Heartbeat") == []
+
+
 async def test_station_events(store: SqlStore) -> None:
     await store.add_station_event(StationEvent("CS1", T0, "SecurityEvent", {"type": "X"}))
     await store.add_station_event(StationEvent("CS1", T0, "NotifyEvent", {"seqNo": 0}))
@@ -169,3 +193,22 @@ async def test_many_concurrent_writers_are_batched(store: SqlStore) -> None:
     assert len(await store.list_messages(limit=10_000)) == stations * per_station
     jobs = stations * (3 + per_station)
     assert store.batches - batches_before < jobs  # group commit: fewer commits than writes
+
+
+async def test_apply_once_writes_a_key_once(store: SqlStore) -> None:
+    from ocppnet.store import MessageKey, MeterSample, TransactionUpdate
+
+    key = MessageKey("CS1", "TransactionEvent", "T-1/0")
+    update = TransactionUpdate(
+        "CS1", new=NewTransaction("CS1", T0, "T-1", evse_id=2),
+        samples=(MeterSample("CS1", T0, 1000.0, unit="Wh"),), register_wh=1000.0)
+    first = await store.apply_once(key, update, T0)
+    again = await store.apply_once(key, update, T0)
+    assert not first.duplicate and again.duplicate
+    assert first.transaction is not None and again.transaction == first.transaction
+    [sample] = await store.list_meter_samples(first.transaction.key)
+    assert (sample.transaction_key, sample.evse_id) == (first.transaction.key, 2)
+    other = MessageKey("CS2", "TransactionEvent", "T-1/0")  # keys are per station
+    assert not (await store.apply_once(other, TransactionUpdate("CS2"), T0)).duplicate
+    assert (await store.apply_once(other, TransactionUpdate("CS2"), T0)) == (
+        type(first)(None, True))

@@ -32,9 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ocppnet.csms.api import csms_api
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.cli import ListenError, csms_router, serve_csms_app, start_dashboard
 from ocppnet.csms.config import CsmsConfig
+from ocppnet.csms.metrics import csms_metrics
 from ocppnet.errors import OcppNetError
 from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import OverlayCsmsServer
@@ -176,7 +178,8 @@ class Demo:
         # the dashboard first: a busy HTTP port fails before anything else starts
         self.dashboard = Dashboard(app.store, csms_id=CSMS_ID, feed=self.feed,
                                    kinds={GRID_ID: "peer"}, title="ocppnet demo")
-        self.http = await start_dashboard(self.dashboard, o.http_host, o.http_port)
+        self.http = await start_dashboard(self.dashboard, o.http_host, o.http_port,
+                                          api=csms_api(app, registry=csms_metrics(app)))
         stack.push_async_callback(self.http.close)
         stack.callback(self.dashboard.close)
 

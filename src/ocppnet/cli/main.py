@@ -25,6 +25,8 @@ _PARTS = (
     "ocppnet.node.cli",
     "ocppnet.station.cli",
     "ocppnet.cli.demo",
+    "ocppnet.api.cli",
+    "ocppnet.cli.call",
     "ocppnet.cli.nap",
 )
 

@@ -184,7 +184,10 @@ class CsmsApp:
             raise UnknownClient(f"station {station_id} is not connected")
         return link
 
-    async def call(self, station_id: str, action: str, payload: Payload) -> Payload:
+    async def call(
+        self, station_id: str, action: str, payload: Payload, *,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-call timeouts are the OCPP API
+    ) -> Payload:
         """Send any request to a station and return its response payload (logged both ways).
 
         Raises UnknownClient, CallErrorReceived, CallTimeout or ConnectionClosed."""
@@ -192,7 +195,8 @@ class CsmsApp:
         path = self.core.paths.get(station_id, ())
         self.record_message(station_id, "out", CALL, "", action, payload, path)
         try:
-            response = await link.call(action, payload)
+            response = await (link.call(action, payload) if timeout is None
+                              else link.call(action, payload, timeout=timeout))
         except OcppNetError:
             self.record_message(station_id, "in", CALLERROR, "", action, None, path)
             raise

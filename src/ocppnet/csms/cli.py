@@ -16,9 +16,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from fastapi import FastAPI
+
+from ocppnet.api import ApiSection, check_bind, token_table, tokens_of
 from ocppnet.cli.main import run_async
+from ocppnet.csms.api import csms_api
+from ocppnet.csms.api.settings import load_csms_file
 from ocppnet.csms.app import CsmsApp
-from ocppnet.csms.config import CsmsConfig, load_config
+from ocppnet.csms.config import CsmsConfig
+from ocppnet.csms.metrics import csms_metrics
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
@@ -60,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> CsmsConfig:
     """The file's configuration (or the defaults) with the flags applied; ConfigError if bad."""
-    config = load_config(args.config) if args.config else CsmsConfig()
+    config = load_csms_file(args.config).csms if args.config else CsmsConfig()
     overrides = {k: getattr(args, k) for k in ("id", "host", "port", "store")
                  if getattr(args, k) is not None}
     if "port" in overrides and not 0 <= overrides["port"] <= 65535:
@@ -83,10 +89,14 @@ def node_sources(specs: list[str]) -> dict[str, NodeSource]:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    api = load_csms_file(args.config).api if args.config else ApiSection()
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
+    if http is not None:
+        check_bind(args.http_host, token_table(api, source=args.config),
+                   what="the dashboard and operator API")
     try:
-        return run_async(_serve(config, http, nodes))
+        return run_async(_serve(config, http, nodes, api))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -114,9 +124,15 @@ def csms_router(server: CsmsServer | OverlayCsmsServer) -> Router | None:
     return server.router if isinstance(server, OverlayCsmsServer) else None
 
 
-async def start_dashboard(dashboard: Dashboard, host: str, port: int) -> HttpServer:
-    return await listen("the dashboard", host, port,
-                        lambda: serve_http(dashboard.asgi(), host, port))
+async def start_dashboard(dashboard: Dashboard, host: str, port: int,
+                          api: FastAPI | None = None) -> HttpServer:
+    """The dashboard, mounted under the operator API ``api`` when given (one port)."""
+    app: Any = dashboard.asgi()
+    if api is not None:
+        check_bind(host, tokens_of(api), what="the dashboard and operator API")
+        api.mount("/", app)
+        app = api
+    return await listen("the dashboard", host, port, lambda: serve_http(app, host, port))
 
 
 def ws_url(config: CsmsConfig, port: int) -> str:
@@ -125,7 +141,8 @@ def ws_url(config: CsmsConfig, port: int) -> str:
 
 
 async def _serve(
-    config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource]
+    config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
+    api: ApiSection | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -143,20 +160,23 @@ async def _serve(
         feed = MessageFeed()
         feed.follow(app.bus, csms_id)
         stack.push_async_callback(feed.close)
-        dashboard_url = "off"
+        dashboard_url = api_url = "off"
         if http is not None:
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
-            web = await start_dashboard(dashboard, *http)
+            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router))
+            web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)
             dashboard_url = f"{web.url}/"
+            api_url = f"{web.url}/api/v1/docs"
         accepts = "stations and nodes" if router is not None else "stations"
         print(
             f"ocppnet csms {csms_id}\n"
             f"  {accepts + ':':<20}{ws_url(config, server.port)}/<id>"
             f"  (security profile {config.security_profile})\n"
             f"  {'dashboard:':<20}{dashboard_url}\n"
+            f"  {'operator API:':<20}{api_url}\n"
             f"  {'store:':<20}{config.store}\n"
             "  Ctrl-C to stop",
             file=sys.stderr, flush=True,

@@ -26,7 +26,10 @@ class StationLink(Protocol):
     @property
     def is_attached(self) -> bool: ...
 
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+    async def call(
+        self, action: str, payload: dict[str, Any], *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> dict[str, Any]: ...
 
 
 class RequestContext(Protocol):

@@ -8,7 +8,7 @@ stalled browser can never slow the CSMS down.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
@@ -131,6 +131,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscription] = []
+        self._listeners: list[Callable[[Event], None]] = []
         self.published = 0
 
     def subscribe(self, maxsize: int = DEFAULT_QUEUE_SIZE) -> Subscription:
@@ -140,10 +141,16 @@ class EventBus:
         self._subscribers.append(sub)
         return sub
 
+    def listen(self, callback: Callable[[Event], None]) -> None:
+        """Call ``callback(event)`` on every publish, synchronously (it must not block)."""
+        self._listeners.append(callback)
+
     def publish(self, event: Event) -> None:
         self.published += 1
         for sub in self._subscribers:
             sub._offer(event)
+        for listener in self._listeners:
+            listener(event)
 
     @property
     def subscribers(self) -> int:

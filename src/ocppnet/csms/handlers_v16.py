@@ -10,12 +10,19 @@ from ocppnet.csms.authorization import id_tag_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v16
+from ocppnet.csms.natural_keys import (
+    meter_values_key,
+    start_transaction_key,
+    stop_transaction_key,
+)
+from ocppnet.errors import InternalError
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
     NewTransaction,
     StationEvent,
     TransactionEnd,
+    TransactionUpdate,
 )
 
 
@@ -64,19 +71,26 @@ async def start_transaction(core: CsmsCore, ctx: RequestContext, payload: Payloa
     now = core.clock()
     at = parse_timestamp(payload["timestamp"]) or now
     connector = payload["connectorId"]
-    tx = await core.store.start_transaction(
-        NewTransaction(
+    applied = await core.store.apply_once(
+        start_transaction_key(ctx.remote_id, payload),
+        TransactionUpdate(ctx.remote_id, new=NewTransaction(
             station_id=ctx.remote_id,
             started_at=at,
             evse_id=connector,
             connector_id=connector,
             id_token=payload["idTag"],
             meter_start=float(payload["meterStart"]),
+        )),
+        now,
+    )
+    tx = applied.transaction
+    if tx is None:  # a start always has its transaction (the first one's, if repeated)
+        raise InternalError(f"StartTransaction of {ctx.remote_id} left no transaction")
+    if not applied.duplicate:
+        core.bus.publish(
+            EnergyChanged(now, ctx.remote_id, tx.transaction_id, tx.state, tx.energy_wh,
+                          connector)
         )
-    )
-    core.bus.publish(
-        EnergyChanged(now, ctx.remote_id, tx.transaction_id, tx.state, tx.energy_wh, connector)
-    )
     return {"transactionId": tx.key, "idTagInfo": await _tag_info(core, payload["idTag"])}
 
 
@@ -84,20 +98,21 @@ async def meter_values(core: CsmsCore, ctx: RequestContext, payload: Payload) ->
     now = core.clock()
     connector = payload["connectorId"]
     tx_id = payload.get("transactionId")
-    tx = None if tx_id is None else await core.store.get_transaction(ctx.remote_id, str(tx_id))
-    samples = samples_v16(
-        payload["meterValue"], station_id=ctx.remote_id, now=now, connector_id=connector,
-        transaction_key=tx.key if tx else None,
-    )
-    await core.store.add_meter_samples(samples)
+    samples = samples_v16(payload["meterValue"], station_id=ctx.remote_id, now=now,
+                          connector_id=connector)
     register = energy_wh(samples)
-    if tx is not None and register is not None:
-        updated = await core.store.update_energy(ctx.remote_id, tx.transaction_id, register)
-        if updated is not None:
-            core.bus.publish(
-                EnergyChanged(now, ctx.remote_id, updated.transaction_id, updated.state,
-                              updated.energy_wh, connector)
-            )
+    applied = await core.store.apply_once(
+        meter_values_key(ctx.remote_id, payload),
+        TransactionUpdate(ctx.remote_id, transaction_id=None if tx_id is None else str(tx_id),
+                          samples=tuple(samples), register_wh=register),
+        now,
+    )
+    updated = applied.transaction
+    if updated is not None and register is not None and not applied.duplicate:
+        core.bus.publish(
+            EnergyChanged(now, ctx.remote_id, updated.transaction_id, updated.state,
+                          updated.energy_wh, connector)
+        )
     return {}
 
 
@@ -111,19 +126,21 @@ async def stop_transaction(core: CsmsCore, ctx: RequestContext, payload: Payload
     if tx is not None:
         samples = samples_v16(
             payload.get("transactionData", ()), station_id=ctx.remote_id, now=now,
-            connector_id=tx.connector_id, transaction_key=tx.key,
+            connector_id=tx.connector_id,
         )
-        await core.store.add_meter_samples(samples)
-        ended = await core.store.end_transaction(
-            ctx.remote_id, tx_id,
-            TransactionEnd(
-                stopped_at=at,
-                meter_stop=float(payload["meterStop"]),
-                stop_reason=payload.get("reason", "Local"),
-                id_token=id_tag,
-            ),
+        applied = await core.store.apply_once(
+            stop_transaction_key(ctx.remote_id, payload),
+            TransactionUpdate(ctx.remote_id, transaction_id=tx_id, samples=tuple(samples),
+                              end=TransactionEnd(
+                                  stopped_at=at,
+                                  meter_stop=float(payload["meterStop"]),
+                                  stop_reason=payload.get("reason", "Local"),
+                                  id_token=id_tag,
+                              )),
+            now,
         )
-        if ended is not None:
+        ended = applied.transaction
+        if ended is not None and not applied.duplicate:
             core.bus.publish(
                 EnergyChanged(now, ctx.remote_id, ended.transaction_id, ended.state,
                               ended.energy_wh, ended.evse_id)

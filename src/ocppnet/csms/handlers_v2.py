@@ -6,18 +6,23 @@ against the official schema by the transport, so required fields are present.
 
 from __future__ import annotations
 
+import logging
+
 from ocppnet.csms.authorization import id_token_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v2
+from ocppnet.csms.natural_keys import meter_values_key, transaction_event_key
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
     NewTransaction,
     StationEvent,
     TransactionEnd,
-    TransactionRecord,
+    TransactionUpdate,
 )
+
+log = logging.getLogger("ocppnet.csms")
 
 
 async def boot_notification(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
@@ -72,37 +77,36 @@ async def transaction_event(core: CsmsCore, ctx: RequestContext, payload: Payloa
     evse = payload.get("evse") or {}
     token = payload.get("idToken")
     station = ctx.remote_id
-    tx = await core.store.start_transaction(
-        NewTransaction(
-            station_id=station,
-            started_at=at,
-            transaction_id=info["transactionId"],
-            evse_id=evse.get("id"),
-            connector_id=evse.get("connectorId"),
-            id_token=token["idToken"] if token else None,
-            remote_start_id=info.get("remoteStartId"),
-        )
-    )
-    samples = samples_v2(
-        payload.get("meterValue", ()), station_id=station, now=now,
-        evse_id=tx.evse_id, transaction_key=tx.key,
-    )
-    await core.store.add_meter_samples(samples)
+    samples = samples_v2(payload.get("meterValue", ()), station_id=station, now=now,
+                         evse_id=evse.get("id"))
     register = energy_wh(samples)
-    updated: TransactionRecord | None = tx
-    if register is not None:
-        updated = await core.store.update_energy(station, tx.transaction_id, register)
+    end = None
     if payload["eventType"] == "Ended":
-        updated = await core.store.end_transaction(
-            station, tx.transaction_id,
-            TransactionEnd(
-                stopped_at=at,
-                meter_stop=register,
-                stop_reason=info.get("stoppedReason", "Local"),
+        end = TransactionEnd(stopped_at=at, meter_stop=register,
+                             stop_reason=info.get("stoppedReason", "Local"),
+                             id_token=token["idToken"] if token else None)
+    applied = await core.store.apply_once(
+        transaction_event_key(station, payload),
+        TransactionUpdate(
+            station,
+            new=NewTransaction(
+                station_id=station,
+                started_at=at,
+                transaction_id=info["transactionId"],
+                evse_id=evse.get("id"),
+                connector_id=evse.get("connectorId"),
                 id_token=token["idToken"] if token else None,
+                remote_start_id=info.get("remoteStartId"),
             ),
-        )
-    if updated is not None:
+            samples=tuple(samples), register_wh=register, end=end,
+        ),
+        now,
+    )
+    updated = applied.transaction
+    if applied.duplicate:
+        log.info("event=duplicate_not_stored station=%s action=TransactionEvent "
+                 "transaction=%s seq_no=%s", station, info["transactionId"], payload["seqNo"])
+    elif updated is not None:
         core.bus.publish(
             EnergyChanged(now, station, updated.transaction_id, updated.state,
                           updated.energy_wh, updated.evse_id)
@@ -122,19 +126,20 @@ async def meter_values(core: CsmsCore, ctx: RequestContext, payload: Payload) ->
         if tx.evse_id == evse_id
     ]
     tx = active[-1] if active else None
-    samples = samples_v2(
-        payload["meterValue"], station_id=ctx.remote_id, now=now, evse_id=evse_id,
-        transaction_key=tx.key if tx else None,
+    samples = samples_v2(payload["meterValue"], station_id=ctx.remote_id, now=now,
+                         evse_id=evse_id)
+    applied = await core.store.apply_once(
+        meter_values_key(ctx.remote_id, payload),
+        TransactionUpdate(ctx.remote_id, transaction_id=tx.transaction_id if tx else None,
+                          samples=tuple(samples), register_wh=energy_wh(samples)),
+        now,
     )
-    await core.store.add_meter_samples(samples)
-    register = energy_wh(samples)
-    if tx is not None and register is not None:
-        updated = await core.store.update_energy(ctx.remote_id, tx.transaction_id, register)
-        if updated is not None:
-            core.bus.publish(
-                EnergyChanged(now, ctx.remote_id, updated.transaction_id, updated.state,
-                              updated.energy_wh, evse_id)
-            )
+    updated = applied.transaction
+    if updated is not None and not applied.duplicate and energy_wh(samples) is not None:
+        core.bus.publish(
+            EnergyChanged(now, ctx.remote_id, updated.transaction_id, updated.state,
+                          updated.energy_wh, evse_id)
+        )
     return {}
 
 

@@ -11,7 +11,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from ocppnet.api import ApiSection
 from ocppnet.cli.main import run_async
+from ocppnet.config import load_section
 from ocppnet.node.config import load_config
 from ocppnet.node.service import Node
 
@@ -25,18 +27,21 @@ def register(subparsers: Any) -> None:
     routes = sub.add_parser("routes", help="print a running node's routing table and links")
     routes.add_argument("--url", required=True, help="the node's HTTP address (http_port)")
     routes.add_argument("--json", action="store_true", help="print the raw JSON")
+    routes.add_argument("--token", help="bearer token, when the node has [api] tokens")
     routes.set_defaults(func=_routes)
 
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    return run_async(_serve(Node(config)))
+    api = load_section(args.config, "api", ApiSection, required=False)
+    return run_async(_serve(Node(config, api=api)))
 
 
 async def _serve(node: Node) -> int:
     await node.start()
     print(
-        f"ocppnet node {node.config.id}: listening on ws://{node.config.host}:{node.port}/"
+        f"ocppnet node {node.config.id}: listening on "
+        f"{'wss' if node.config.security_profile >= 2 else 'ws'}://{node.config.host}:{node.port}/"
         + (f", HTTP {node.http.url}/api/node" if node.http else ""),
         file=sys.stderr,
     )
@@ -53,8 +58,11 @@ async def _serve(node: Node) -> int:
 
 def _routes(args: argparse.Namespace) -> int:
     url = args.url.rstrip("/") + "/api/node"
+    token = getattr(args, "token", None)
+    request = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             data = json.load(response)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"ocppnet node routes: cannot read {url}: {exc}", file=sys.stderr)

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ocppnet.api import ApiSection, TokenTable, serve_api
 from ocppnet.errors import ConfigError
 from ocppnet.loadmgmt.manager import LoadManager
 from ocppnet.node.config import NodeConfig
+from ocppnet.node.http_api import node_http_app
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.node.router import Router
 from ocppnet.node.upstream import Upstream
@@ -29,7 +31,7 @@ from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import ServerSecurity, StaticPasswords
 from ocppnet.transport.server import LinkServer, serve
-from ocppnet.web.api import HttpServer, json_app, serve_http
+from ocppnet.web.api import HttpServer
 
 log = logging.getLogger("ocppnet.node")
 
@@ -69,8 +71,10 @@ class Node:
         *,
         security: ServerSecurity | None = None,
         options: LinkOptions | None = None,
+        api: TokenTable | ApiSection | None = None,
     ) -> None:
         self.config = config
+        self.api = api  # [api] tokens of the HTTP server (http_port)
         self.security = security
         self.options = options or LinkOptions()
         self.queue = ForwardQueue(config.queue) if config.queue else None
@@ -156,11 +160,11 @@ class Node:
             self.load_manager = LoadManager.for_node(self, self.config.load_management)
             self.load_manager.start()
         if self.config.http_port is not None:
+            app = node_http_app(self.config.id, self.router, self.snapshot, auth=self.api,
+                                queue=self.queue, upstreams=self.upstreams.keys)
             try:
-                self.http = await serve_http(
-                    json_app({"/api/node": self.snapshot}), self.config.http_host,
-                    self.config.http_port,
-                )
+                self.http = await serve_api(app, self.config.http_host, self.config.http_port,
+                                            what="the node's HTTP API (node.http_host)")
             except OSError as exc:
                 where = f"{self.config.http_host}:{self.config.http_port}"
                 raise OSError(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from ocppnet.store.interface import Store
 from ocppnet.store.location import open_store
 from ocppnet.store.records import (
+    Applied,
     ConnectorRecord,
     Direction,
     IdTokenRecord,
+    MessageKey,
     MessageLogEntry,
     MeterSample,
     NewTransaction,
@@ -17,13 +19,16 @@ from ocppnet.store.records import (
     StoreError,
     TransactionEnd,
     TransactionRecord,
+    TransactionUpdate,
 )
 from ocppnet.store.sqlite import SqliteStore
 
 __all__ = [
+    "Applied",
     "ConnectorRecord",
     "Direction",
     "IdTokenRecord",
+    "MessageKey",
     "MessageLogEntry",
     "MeterSample",
     "NewTransaction",
@@ -35,5 +40,6 @@ __all__ = [
     "StoreError",
     "TransactionEnd",
     "TransactionRecord",
+    "TransactionUpdate",
     "open_store",
 ]

@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from ocppnet.store.records import (
+    Applied,
     ConnectorRecord,
     IdTokenRecord,
+    MessageKey,
     MessageLogEntry,
     MeterSample,
     NewTransaction,
@@ -23,6 +25,7 @@ from ocppnet.store.records import (
     StationRecord,
     TransactionEnd,
     TransactionRecord,
+    TransactionUpdate,
 )
 
 
@@ -73,9 +76,19 @@ class Store(Protocol):
         self, station_id: str, transaction_id: str, end: TransactionEnd
     ) -> TransactionRecord | None: ...
 
+    async def find_transactions(self, transaction_id: str) -> list[TransactionRecord]:
+        """The transactions with this id, any station (ids are unique per station only)."""
+
     async def list_transactions(
         self, station_id: str | None = None, *, active_only: bool = False
     ) -> list[TransactionRecord]: ...
+
+    async def apply_once(
+        self, key: MessageKey, update: TransactionUpdate, at: datetime
+    ) -> Applied:
+        """Apply ``update`` (start/find the transaction, add samples, energy, end) in one
+        transaction, unless ``key`` was applied before: then write nothing and return the
+        first delivery's transaction with ``duplicate=True`` (exactly-once storage)."""
 
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...
@@ -95,9 +108,16 @@ class Store(Protocol):
         """Wait until every queued write is committed."""
 
     async def list_messages(
-        self, station_id: str | None = None, *, limit: int = 100
+        self,
+        station_id: str | None = None,
+        *,
+        limit: int = 100,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[MessageLogEntry]:
-        """Most recent first."""
+        """Most recent first; filtered by station, action and time (``since`` <= at <
+        ``until``) when given."""
 
     async def add_station_event(self, event: StationEvent) -> None: ...
 

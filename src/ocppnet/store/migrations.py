@@ -83,6 +83,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             data TEXT NOT NULL)""",
         "CREATE INDEX station_events_station ON station_events (station_id, kind)",
     ),
+    # 2: exactly-once storage of station messages delivered more than once (store/once.py)
+    (
+        """CREATE TABLE received_messages (
+            station_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            natural_key TEXT NOT NULL,
+            transaction_key BIGINT,
+            at TEXT NOT NULL,
+            PRIMARY KEY (station_id, kind, natural_key))""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

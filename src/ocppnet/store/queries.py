@@ -193,6 +193,11 @@ def get_transaction(
     return _transaction(rows[0]) if rows else None
 
 
+def transaction_by_key(db: SqlSession, key: int) -> TransactionRecord | None:
+    rows = db.execute(f"SELECT {_TX_COLS} FROM transactions WHERE key = ?", (key,))
+    return _transaction(rows[0]) if rows else None
+
+
 def start_transaction(db: SqlSession, tx: NewTransaction) -> TransactionRecord:
     if tx.transaction_id is not None:
         existing = get_transaction(db, tx.station_id, tx.transaction_id)
@@ -251,6 +256,15 @@ def end_transaction(
         (time_text(end.stopped_at), end.meter_stop, energy, end.stop_reason, end.id_token, tx.key),
     )
     return get_transaction(db, station_id, transaction_id)
+
+
+def find_transactions(db: SqlSession, transaction_id: str) -> list[TransactionRecord]:
+    """Every station's transaction with this id (ids are unique per station only)."""
+    rows = db.execute(
+        f"SELECT {_TX_COLS} FROM transactions WHERE transaction_id = ? ORDER BY key",
+        (transaction_id,),
+    )
+    return [_transaction(r) for r in rows]
 
 
 def list_transactions(
@@ -368,16 +382,28 @@ def log_messages(db: SqlSession, entries: Sequence[MessageLogEntry]) -> None:
     )
 
 
-def list_messages(db: SqlSession, station_id: str | None, limit: int) -> list[MessageLogEntry]:
-    if station_id is None:
-        rows = db.execute(
-            f"SELECT {_LOG_COLS} FROM message_log ORDER BY id DESC LIMIT ?", (limit,)
-        )
-    else:
-        rows = db.execute(
-            f"SELECT {_LOG_COLS} FROM message_log WHERE station_id = ? ORDER BY id DESC LIMIT ?",
-            (station_id, limit),
-        )
+def list_messages(
+    db: SqlSession,
+    station_id: str | None,
+    limit: int,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[MessageLogEntry]:
+    """Most recent first; each filter given narrows (``since`` inclusive, ``until`` not)."""
+    where: list[str] = []
+    params: list[Any] = []
+    for clause, value in (("station_id = ?", station_id), ("action = ?", action),
+                          ("at >= ?", None if since is None else time_text(since)),
+                          ("at < ?", None if until is None else time_text(until))):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = db.execute(
+        f"SELECT {_LOG_COLS} FROM message_log{condition} ORDER BY id DESC LIMIT ?",
+        (*params, limit),
+    )
     return [
         MessageLogEntry(
             at=cast(datetime, parse_time(r[0])),

@@ -156,5 +156,39 @@ class StationEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class MessageKey:
+    """The natural key of a station message whose effect is stored exactly once, e.g.
+    ("CS-1", "TransactionEvent", "T-42/7") for transactionId T-42, seqNo 7."""
+
+    station_id: str
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionUpdate:
+    """What one TransactionEvent, StartTransaction, StopTransaction or MeterValues writes,
+    applied as one unit. ``new`` starts (or finds) the transaction; without it,
+    ``transaction_id`` names an existing one (or None: samples outside a transaction).
+    Samples get the transaction's key (and EVSE, if they have none) when it is known."""
+
+    station_id: str
+    new: NewTransaction | None = None
+    transaction_id: str | None = None
+    samples: tuple[MeterSample, ...] = ()
+    register_wh: float | None = None  # latest energy register reading
+    end: TransactionEnd | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The transaction after the update; ``duplicate``: the key was seen before, so nothing
+    was written and ``transaction`` is what the first delivery left."""
+
+    transaction: TransactionRecord | None
+    duplicate: bool
+
+
 class StoreError(InternalError):
     """The store cannot do what was asked (bad location, schema from the future, I/O)."""

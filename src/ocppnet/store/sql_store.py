@@ -10,10 +10,12 @@ from datetime import datetime
 from functools import partial
 from types import TracebackType
 
-from ocppnet.store import migrations, queries
+from ocppnet.store import migrations, once, queries
 from ocppnet.store.records import (
+    Applied,
     ConnectorRecord,
     IdTokenRecord,
+    MessageKey,
     MessageLogEntry,
     MeterSample,
     NewTransaction,
@@ -22,6 +24,7 @@ from ocppnet.store.records import (
     StationRecord,
     TransactionEnd,
     TransactionRecord,
+    TransactionUpdate,
 )
 from ocppnet.store.worker import SessionWorker, TransactionalSession
 
@@ -118,12 +121,22 @@ class SqlStore:
                     transaction_id=transaction_id, end=end)
         )
 
+    async def find_transactions(self, transaction_id: str) -> list[TransactionRecord]:
+        return await self._worker.run(
+            partial(queries.find_transactions, transaction_id=transaction_id)
+        )
+
     async def list_transactions(
         self, station_id: str | None = None, *, active_only: bool = False
     ) -> list[TransactionRecord]:
         return await self._worker.run(
             partial(queries.list_transactions, station_id=station_id, active_only=active_only)
         )
+
+    async def apply_once(
+        self, key: MessageKey, update: TransactionUpdate, at: datetime
+    ) -> Applied:
+        return await self._worker.run(partial(once.apply_once, key=key, update=update, at=at))
 
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
@@ -150,10 +163,17 @@ class SqlStore:
         await self._worker.run(_nothing)
 
     async def list_messages(
-        self, station_id: str | None = None, *, limit: int = 100
+        self,
+        station_id: str | None = None,
+        *,
+        limit: int = 100,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[MessageLogEntry]:
         return await self._worker.run(
-            partial(queries.list_messages, station_id=station_id, limit=limit)
+            partial(queries.list_messages, station_id=station_id, limit=limit, action=action,
+                    since=since, until=until)
         )
 
     async def add_station_event(self, event: StationEvent) -> None:

@@ -78,7 +78,10 @@ class HttpServer:
 
 async def serve_http(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> HttpServer:
     """Serve ``app`` on host:port (0 = any free port); OSError when the port is taken."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say so; with proto 0
+    # every keep-alive response waited ~40 ms for the peer's delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
+                         socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -114,6 +114,7 @@ function renderStations(stations) {
     tr.dataset.energyWh = s.energyWh;
     return tr;
   }));
+  document.dispatchEvent(new CustomEvent("ocppnet:stations", { detail: stations }));
 }
 
 // one row per (destination, link): "learned, topology" instead of two rows

@@ -1,0 +1,26 @@
+"""The CSMS's TOML file with its ``[api]`` table: ``[csms]`` goes to the CSMS's own reader,
+``[api]`` (operator tokens, hashed) to :class:`ocppnet.api.ApiSection`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocppnet.api import ApiSection
+from ocppnet.config import parse_section, read_toml
+from ocppnet.csms.config import CsmsConfig, parse_config
+
+
+@dataclass(frozen=True, slots=True)
+class CsmsFile:
+    csms: CsmsConfig
+    api: ApiSection
+
+
+def load_csms_file(path: str | Path) -> CsmsFile:
+    """Read ``path``; ConfigError names the file and the dotted key on any problem."""
+    file = Path(path)
+    document = read_toml(file)
+    api = parse_section(ApiSection, document.pop("api", None), source=str(file), where="api",
+                        base=file.parent)
+    return CsmsFile(parse_config(document, source=str(file), base=file.parent), api)
