@@ -4,16 +4,22 @@ data and a missing store each end with one line on stderr and a non-zero code.""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from lxml import etree
 
+from ocppnet.api.tokens import hash_token
 from ocppnet.csms import CsmsApp, CsmsConfig
+from ocppnet.nap.detached_jws import verify_detached
 from ocppnet.security.keystore import KeyStore
+from tests.cli.test_csms_demo_cli import read_until
 from tests.csms.conftest import send
 from tests.nap.conftest import EXAMPLE, SCHEMA
 
@@ -123,3 +129,44 @@ def test_export_from_a_csms_file_with_nap(tmp_path: Path, db: Path, keys: Path) 
     line = one_line_error(run("nap", "export", "--db", str(db), "--format", "ocpi", "--out",
                               str(out)))
     assert "--config" in line
+
+
+def test_csms_with_nap_serves_the_routes_under_its_operator_api(tmp_path: Path,
+                                                                  keys: Path) -> None:
+    """``ocppnet csms`` with ``[nap]`` in its file: the routes are on the operator API and
+    need a token with scope ``read``."""
+    token = "ocn_nap-reader-token"
+    config = tmp_path / "csms.toml"
+    config.write_text(
+        f'[csms]\nport = 0\nstore = "csms.sqlite3"\n\n'
+        f'[api]\n[[api.tokens]]\nname = "nap"\nsha256 = "{hash_token(token)}"\n'
+        'scopes = ["read"]\n\n'
+        f'[nap]\nsites = "{EXAMPLE}"\nkeystore = "keys"\nsigning_key = "operator"\n')
+    proc = subprocess.Popen([*OCPPNET, "csms", "--config", str(config), "--http-port", "0"],
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        url = read_until(proc, "dashboard:").split("dashboard:")[1].strip().rstrip("/")
+        route = f"{url}/api/v1/nap/datex2/table"
+        with httpx.Client(timeout=10) as client:
+            assert client.get(route).status_code == 401
+            answer = client.get(route, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200
+            trusted = {info.key_id: KeyStore(keys).public_key(info.name)
+                       for info in KeyStore(keys).list_keys()}
+            assert verify_detached(answer.content, answer.headers["x-jws-signature"], trusted)
+            again = client.get(route, headers={"Authorization": f"Bearer {token}",
+                                               "If-None-Match": answer.headers["etag"]})
+            assert again.status_code == 304
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_csms_with_a_bad_nap_table_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "csms.toml"
+    config.write_text('[csms]\nport = 0\n\n[nap]\nsites = "none.toml"\nsigning_key = "x"\n')
+    line = one_line_error(run("csms", "--config", str(config), "--http-port", "0"))
+    assert "nap.keystore" in line

@@ -63,10 +63,10 @@ def test_problems_name_file_and_key(folder: Path, text: str, expected: str) -> N
 def test_routers_for_a_csms_file(folder: Path) -> None:
     store = SqliteStore(":memory:")
     assert nap_routers(store, None) == []
-    assert nap_routers(store, _csms(folder, "[csms]\n")) == []
     path = _csms(folder, '[security]\nkeystore = "keys"\n\n'
                          '[nap]\nsites = "sites.toml"\nsigning_key = "operator"\n')
-    (router,) = nap_routers(store, path)
+    (router,) = nap_routers(store, load_nap(path))
     paths = {route.path for route in router.routes}  # type: ignore[attr-defined]
     assert paths == {"/nap/datex2/table", "/nap/datex2/status", "/nap/ocpi/locations",
                      "/nap/statistics"}
+    assert router.dependencies  # guarded by the operator API's scope check

@@ -25,6 +25,8 @@ from ocppnet.csms.api.settings import load_csms_file
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metrics import csms_metrics
+from ocppnet.csms.nap_api import nap_routers
+from ocppnet.csms.nap_config import NapSettings, load_nap
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
@@ -95,8 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if http is not None:
         check_bind(args.http_host, token_table(api, source=args.config),
                    what="the dashboard and operator API")
+    nap = load_nap(args.config) if args.config else None  # [nap]: access-point exports
     try:
-        return run_async(_serve(config, http, nodes, api))
+        return run_async(_serve(config, http, nodes, api, nap))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -142,7 +145,7 @@ def ws_url(config: CsmsConfig, port: int) -> str:
 
 async def _serve(
     config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
-    api: ApiSection | None = None,
+    api: ApiSection | None = None, nap: NapSettings | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -164,7 +167,8 @@ async def _serve(
         if http is not None:
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
-            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router))
+            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
+                                    extra_routers=nap_routers(app.store, nap))
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)

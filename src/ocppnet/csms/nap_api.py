@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
-from fastapi.params import Depends
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import params as fastapi_params
 
-from ocppnet.csms.nap_config import load_nap
+from ocppnet.api import require_scope
+from ocppnet.csms.nap_config import NapSettings
 from ocppnet.csms.nap_source import JSON, NapSource, json_bytes
 from ocppnet.nap import ocpi
 from ocppnet.nap.publication import SIGNATURE_HEADER, Publication, http_date, not_modified
@@ -49,7 +49,8 @@ def _utc(value: datetime | None, name: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def nap_router(source: NapSource, dependencies: Sequence[Depends] = ()) -> APIRouter:
+def nap_router(source: NapSource,
+               dependencies: Sequence[fastapi_params.Depends] = ()) -> APIRouter:
     """The routes, each guarded by ``dependencies`` (e.g. ``require_scope("read")``)."""
     router = APIRouter(prefix="/nap", tags=["access point (AFIR)"],
                        dependencies=list(dependencies))
@@ -102,11 +103,10 @@ def nap_router(source: NapSource, dependencies: Sequence[Depends] = ()) -> APIRo
     return router
 
 
-def nap_routers(store: Store, config: str | Path | None,
-                dependencies: Sequence[Depends] = ()) -> list[APIRouter]:
-    """The router for a CSMS whose file has ``[nap]`` (none otherwise): what the CSMS passes
-    to its operator API. ConfigError when ``[nap]`` is wrong."""
-    settings = load_nap(config) if config is not None else None
+def nap_routers(store: Store, settings: NapSettings | None) -> list[APIRouter]:
+    """What a CSMS whose file has ``[nap]`` (``load_nap``) adds to its operator API: the
+    routes, readable with scope ``read``. None: no routes."""
     if settings is None:
         return []
-    return [nap_router(NapSource(store, settings.sites, settings.key), dependencies)]
+    source = NapSource(store, settings.sites, settings.key)
+    return [nap_router(source, [Depends(require_scope("read"))])]
