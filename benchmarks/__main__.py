@@ -20,6 +20,7 @@ from benchmarks import (
     bench_forwarding,
     bench_micro,
     bench_nap,
+    bench_twin,
     bench_wslib,
 )
 from benchmarks.processes import raise_fd_limit, uvloop_available
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "wslib": bench_wslib.run,
     "api": bench_api.run,
     "nap": bench_nap.run,
+    "twin": bench_twin.run,
 }
 
 

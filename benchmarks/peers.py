@@ -5,8 +5,9 @@ Kinds: ``ours`` (transport ``serve_csms`` + handlers, schema-validated), ``app``
 (websockets + orjson, answers ``[3, id, {}]`` without validation: the floor of any Python CSMS
 on websockets), ``relay`` (benchmarks.raw_relay), ``overlay`` (``serve_overlay_csms``: the
 overlay-aware CSMS, same handlers as ``ours``), ``node`` (an ``ocppnet.node.Node`` with one
-overlay upstream ``--upstream-id`` at ``--upstream``). Prints ``READY <port>`` once listening
-(for a node: once its upstream link is up).
+overlay upstream ``--upstream-id`` at ``--upstream``; ``--mirror TWIN-1`` copies telemetry),
+``twin-sink`` (a participant below ``--upstream`` counting the node's copies). Prints
+``READY <port>`` once listening (for a node: once its upstream link is up).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from benchmarks.frames import NOW
 from benchmarks.processes import raise_fd_limit, run_loop
 from ocppnet.transport import CallContext, Handlers, serve_csms
 
-KINDS = ("ours", "app", "ocpp", "raw", "relay", "overlay", "node")
+KINDS = ("ours", "app", "ocpp", "raw", "relay", "overlay", "node", "twin-sink")
 
 
 def bench_handlers() -> Handlers:
@@ -57,16 +58,21 @@ async def serve_raw(host: str, port: int) -> Any:
 
 
 async def start_node(
-    host: str, port: int, node_id: str, upstream: str, upstream_id: str
+    host: str, port: int, node_id: str, upstream: str, upstream_id: str,
+    mirror: str | None = None,
 ) -> int:
-    """A node whose one upstream (overlay mode) carries all its stations; returns its port."""
+    """A node whose one upstream (overlay mode) carries all its stations; returns its port.
+    With ``mirror``, it copies telemetry streams to that participant ([node.mirror])."""
     from ocppnet.node.config import parse_config
     from ocppnet.node.service import Node
 
-    config = parse_config({"node": {
+    table: dict[str, Any] = {
         "id": node_id, "host": host, "port": port,
         "upstreams": [{"id": upstream_id, "url": upstream, "mode": "overlay"}],
-    }})
+    }
+    if mirror is not None:
+        table["mirror"] = {"to": mirror}
+    config = parse_config({"node": table})
     node = Node(config)
     await node.start()
     for up in node.upstreams.values():
@@ -74,9 +80,27 @@ async def start_node(
     return node.port
 
 
+async def start_twin_sink(upstream: str, upstream_id: str) -> int:
+    """A participant (TWIN-1, OCPP 2.1) below ``upstream`` that takes MirrorData copies and
+    counts them: the node's side of the twin benchmark, without the twin's own CPU."""
+    from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
+
+    sink = Participant(ParticipantSection(id="TWIN-1", version="2.1", upstreams=(
+        UpstreamSection(id=upstream_id, url=upstream),)))
+    copies = [0]
+
+    @sink.handlers.on("MirrorData")
+    def mirrored(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
+        copies[0] += 1
+        return {}
+
+    await sink.start(wait=30.0)
+    return 0
+
+
 async def start(
     kind: str, host: str, port: int, upstream: str | None, node_id: str = "NODE-A",
-    upstream_id: str = "CSMS-1",
+    upstream_id: str = "CSMS-1", mirror: str | None = None,
 ) -> int:
     """Start one peer; returns the port it listens on."""
     if kind == "overlay":
@@ -87,7 +111,11 @@ async def start(
     if kind == "node":
         if upstream is None:
             raise SystemExit("node needs --upstream")
-        return await start_node(host, port, node_id, upstream, upstream_id)
+        return await start_node(host, port, node_id, upstream, upstream_id, mirror)
+    if kind == "twin-sink":
+        if upstream is None:
+            raise SystemExit("twin-sink needs --upstream")
+        return await start_twin_sink(upstream, upstream_id)
     if kind == "ours":
         server = await serve_csms(bench_handlers(), host, port)
         return server.port
@@ -117,9 +145,10 @@ async def start(
 
 
 async def run(
-    kind: str, host: str, port: int, upstream: str | None, node_id: str, upstream_id: str
+    kind: str, host: str, port: int, upstream: str | None, node_id: str, upstream_id: str,
+    mirror: str | None = None,
 ) -> None:
-    actual = await start(kind, host, port, upstream, node_id, upstream_id)
+    actual = await start(kind, host, port, upstream, node_id, upstream_id, mirror)
     sys.stdout.write(f"READY {actual}\n")
     sys.stdout.flush()
     await asyncio.Event().wait()  # until SIGTERM
@@ -135,10 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-id", default="NODE-A", help="node: its own id")
     parser.add_argument("--upstream-id", default="CSMS-1",
                         help="node: the upstream's node id; overlay: the CSMS's node id")
+    parser.add_argument("--mirror", help="node: copy telemetry to this participant id")
     args = parser.parse_args(argv)
     raise_fd_limit()
     run_loop(
-        run(args.kind, args.host, args.port, args.upstream, args.node_id, args.upstream_id),
+        run(args.kind, args.host, args.port, args.upstream, args.node_id, args.upstream_id,
+            args.mirror),
         args.loop,
     )
     return 0

@@ -17,14 +17,17 @@ from typing import Any, Literal
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """``min_ratio``: ours/baseline must be >= value; ``max_value``: ours must be <= value."""
+    """``min_ratio``: ours/baseline must be >= value; ``max_ratio``: ours/baseline must be
+    <= value (e.g. a latency that may grow by 20 %); ``max_value``: ours must be <= value."""
 
-    kind: Literal["min_ratio", "max_value"]
+    kind: Literal["min_ratio", "max_ratio", "max_value"]
     value: float
 
     def label(self, unit: str) -> str:
         if self.kind == "min_ratio":
             return f">= {self.value:g}x" if self.value >= 1 else f">= {self.value:.0%}"
+        if self.kind == "max_ratio":
+            return f"<= {self.value:g}x"
         return f"<= {self.value:g} {unit}"
 
 
@@ -53,7 +56,11 @@ class Row:
         if self.target.kind == "max_value":
             return self.ours <= self.target.value
         ratio = self.ratio
-        return None if ratio is None else ratio >= self.target.value
+        if ratio is None:
+            return None
+        if self.target.kind == "max_ratio":
+            return ratio <= self.target.value
+        return ratio >= self.target.value
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -11,6 +11,7 @@ apt_missing=()
 if [ -z "${OCPPNET_NO_APT:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
     [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+    command -v npm >/dev/null || apt_missing+=(npm)  # vendors the page libraries (vendor-js.sh)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
     echo "setup: installing ${apt_missing[*]} from Debian (once)"
@@ -25,3 +26,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -U pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+./scripts/vendor-js.sh

@@ -18,7 +18,9 @@ EXTENSIONS = {
     "SendFile",
     "ListDirectory",
     "DeleteFile",
+    "MirrorData",
 }
+SEND_ONLY = {"MirrorData"}  # no response schema: a SEND is never answered
 
 
 def schema_files(package: str, *parts: str) -> list[str]:
@@ -28,7 +30,7 @@ def schema_files(package: str, *parts: str) -> list[str]:
 
 def test_every_schema_of_every_version_compiles() -> None:
     ours = len(schema_files("ocppnet.validation", "schemas"))
-    assert ours == 2 * len(EXTENSIONS)
+    assert ours == 2 * len(EXTENSIONS - SEND_ONLY) + len(SEND_ONLY)
     for version, folder in OFFICIAL.items():
         official = len(schema_files("ocpp", folder, "schemas"))
         assert official > 70

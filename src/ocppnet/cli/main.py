@@ -28,6 +28,7 @@ _PARTS = (
     "ocppnet.api.cli",
     "ocppnet.cli.call",
     "ocppnet.cli.nap",
+    "ocppnet.twin.cli",
 )
 
 

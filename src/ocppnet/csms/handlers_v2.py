@@ -164,6 +164,26 @@ async def data_transfer(core: CsmsCore, ctx: RequestContext, payload: Payload) -
     return {"status": "UnknownVendorId"}
 
 
+async def open_periodic_event_stream(
+    core: CsmsCore, ctx: RequestContext, payload: Payload
+) -> Payload:
+    """2.1: a station opens a telemetry stream. The CSMS accepts it; the values go to whoever
+    a node mirrors them to (a digital twin, docs/digital-twin.md), not into this store."""
+    return {"status": "Accepted"}
+
+
+async def close_periodic_event_stream(
+    core: CsmsCore, ctx: RequestContext, payload: Payload
+) -> Payload:
+    return {}
+
+
+async def periodic_event_stream(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
+    """2.1 SEND NotifyPeriodicEventStream that reached the CSMS (not mirrored away): taken,
+    not stored (telemetry belongs in a twin's time series, not in the transaction store)."""
+    return {}
+
+
 HANDLERS: dict[str, CsmsHandler] = {
     "BootNotification": boot_notification,
     "Heartbeat": heartbeat,
@@ -175,4 +195,7 @@ HANDLERS: dict[str, CsmsHandler] = {
     "NotifyEvent": _keep("NotifyEvent"),
     "SecurityEventNotification": _keep("SecurityEvent"),
     "DataTransfer": data_transfer,
+    "OpenPeriodicEventStream": open_periodic_event_stream,
+    "ClosePeriodicEventStream": close_periodic_event_stream,
+    "NotifyPeriodicEventStream": periodic_event_stream,
 }

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from ocppnet.config import Section, parse_section, read_toml
 from ocppnet.errors import ConfigError
 from ocppnet.loadmgmt.config import LoadConfig
+from ocppnet.node.mirror_config import MirrorSection
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
 from ocppnet.rpc.versions import SUBPROTOCOLS
@@ -154,6 +155,8 @@ class NodeConfig(Section):
         default=None, description="`[node.load_management]`: share the grid connection among EVSEs")
     plausibility: PlausibilityConfig | None = Field(
         default=None, description="`[node.plausibility]`: check what stations report")
+    mirror: MirrorSection | None = Field(
+        default=None, description="`[node.mirror]`: copy station telemetry to a twin")
 
     @field_validator("id")
     @classmethod

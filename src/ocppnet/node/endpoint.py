@@ -99,10 +99,10 @@ class LocalEndpoint:
             conn = self.connection(source, version, frame.path)
         else:
             found = self.connections.get(source)
-            if found is None:
+            if found is None or found.pending_message_id != frame.message_id:
                 # an error generated on the way (by a node) names the node, not the peer, and
                 # the answer to an anycast request (DEST "CSMS") names the CSMS that took it
-                found = self._waiting_for(frame.message_id)
+                found = self._waiting_for(frame.message_id) or found
             if found is None:
                 log.info(
                     "event=answer_without_peer node=%s source=%s message_id=%s",

@@ -6,10 +6,11 @@ on the shared API infrastructure (:mod:`ocppnet.api`): ``/api/v1/node``, the old
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from prometheus_client.registry import Collector
 
 from ocppnet.api import ApiSection, TokenTable, api_app, new_registry, require_scope
 from ocppnet.node.metrics import RouterMetrics
@@ -34,10 +35,14 @@ def node_http_app(
     auth: TokenTable | ApiSection | None,
     queue: ForwardQueue | None,
     upstreams: Callable[[], Any],
+    collectors: Sequence[Collector] = (),
 ) -> FastAPI:
-    """The node's app; its metrics count ``router`` from now on."""
+    """The node's app; its metrics count ``router`` from now on (and ``collectors``, e.g. the
+    mirror's, are read at every scrape)."""
     registry = new_registry()
     RouterMetrics(router, registry, queue=queue, upstreams=upstreams)
+    for collector in collectors:
+        registry.register(collector)
     app = api_app(f"ocppnet node {node_id}", [snapshot_router(snapshot)], auth=auth,
                   registry=registry)
     app.include_router(snapshot_router(snapshot), prefix="/api", include_in_schema=False)

@@ -19,6 +19,7 @@ from ocppnet.errors import ConfigError
 from ocppnet.loadmgmt.manager import LoadManager
 from ocppnet.node.config import NodeConfig
 from ocppnet.node.http_api import node_http_app
+from ocppnet.node.mirror import Mirror, MirrorCollector
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.node.router import Router
 from ocppnet.node.upstream import Upstream
@@ -105,6 +106,10 @@ class Node:
             )
         self.router.on_new_versions = self.announce
         self.load_manager: LoadManager | None = None
+        self.mirror = None if config.mirror is None else Mirror(self.router, config.mirror)
+        if self.mirror is not None:
+            self.router.observers.append(self.mirror.observe)
+            self.router.filters = self.mirror.filters(self.router.filters)
         if config.plausibility is not None:
             self.router.guards.append(
                 plausibility_guard(PlausibilityChecker(config.plausibility), node_id=config.id)
@@ -156,12 +161,15 @@ class Node:
         for upstream in self.upstreams.values():
             self._tasks.append(asyncio.create_task(upstream.run(), name=f"up:{upstream.link_id}"))
         self._tasks.append(asyncio.create_task(self._announce_loop(), name="announce"))
+        if self.mirror is not None:
+            self._tasks.append(asyncio.create_task(self.mirror.run(), name="mirror"))
         if self.config.load_management is not None:
             self.load_manager = LoadManager.for_node(self, self.config.load_management)
             self.load_manager.start()
         if self.config.http_port is not None:
             app = node_http_app(self.config.id, self.router, self.snapshot, auth=self.api,
-                                queue=self.queue, upstreams=self.upstreams.keys)
+                                queue=self.queue, upstreams=self.upstreams.keys,
+                                collectors=[MirrorCollector(self.mirror)] if self.mirror else [])
             try:
                 self.http = await serve_api(app, self.config.http_host, self.config.http_port,
                                             what="the node's HTTP API (node.http_host)")
@@ -294,4 +302,6 @@ class Node:
         data = self.router.snapshot()
         data["upstreams"] = [u.status() for u in self.upstreams.values()]
         data["listen"] = f"{self.config.host}:{self.port}" if self.server else None
+        if self.mirror is not None:
+            data["mirror"] = self.mirror.status()
         return data

@@ -97,7 +97,9 @@ def load_trust(paths: tuple[Path, ...], *, where: str) -> TrustStore:
     """Public keys from PEM files and directories of them (named after the file)."""
     trust = TrustStore()
     for index, path in enumerate(paths):
-        files = sorted(path.glob("*.pem")) if path.is_dir() else [path]
+        files = [path]
+        if path.is_dir():  # public keys only: a key store's *.key.pem files stay private
+            files = sorted(f for f in path.glob("*.pem") if not f.name.endswith(".key.pem"))
         for file in files:
             try:
                 pem = file.read_bytes()

@@ -12,6 +12,7 @@ import contextlib
 import signal
 import ssl
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,6 +21,8 @@ from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.model import StationConfig
 from ocppnet.station.profile_store import Electrical
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.telemetry import TelemetryPlan
+from ocppnet.telemetry.streams import QUANTITIES
 
 
 def register(subparsers: Any) -> None:
@@ -59,6 +62,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
     p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.add_argument("--telemetry", metavar="QUANTITIES", default=None,
+                   help="stream periodic events (2.1): 'all' or a list such as power,soc "
+                        f"(of {','.join(QUANTITIES)})")
+    p.add_argument("--telemetry-interval", type=float, default=1.0,
+                   help="seconds (simulated) between two samples (default 1)")
+    p.add_argument("--telemetry-batch", type=int, default=10,
+                   help="samples per NotifyPeriodicEventStream (default 10)")
+    p.add_argument("--telemetry-keys", metavar="DIR", default=None,
+                   help="key store with one signing key per station (made on first use); "
+                        "a twin trusts its *.pub.pem files")
     p.set_defaults(func=run)
 
 
@@ -82,6 +95,25 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     return context
 
 
+def _telemetry(args: argparse.Namespace) -> TelemetryPlan | None:
+    """The --telemetry flags as a plan (None: no streams); ValueError names the flag."""
+    if args.telemetry is None:
+        if args.telemetry_keys is not None:
+            raise ValueError("--telemetry-keys needs --telemetry")
+        return None
+    wanted = tuple(QUANTITIES) if args.telemetry == "all" else tuple(
+        q.strip() for q in args.telemetry.split(",") if q.strip())
+    unknown = [q for q in wanted if q not in QUANTITIES]
+    if unknown or not wanted:
+        raise ValueError(f"--telemetry: unknown quantity {unknown[0] if unknown else '(none)'!r}"
+                         f"; expected 'all' or some of {','.join(QUANTITIES)}")
+    try:
+        return TelemetryPlan(quantities=wanted, interval_s=args.telemetry_interval,
+                             batch=args.telemetry_batch)
+    except ValueError as exc:
+        raise ValueError(f"--telemetry-interval/--telemetry-batch: {exc}") from None
+
+
 def build_config(args: argparse.Namespace) -> FleetConfig:
     """The fleet configuration from parsed arguments; raises ValueError for bad input."""
     scheme = urlparse(args.url).scheme
@@ -99,7 +131,9 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
             station=StationConfig(
                 evse_count=args.evses, evse_max_power_w=args.max_power,
                 electrical=Electrical(args.voltage, args.phases)),
-            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed)
+            speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed,
+            telemetry=_telemetry(args),
+            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None)
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 

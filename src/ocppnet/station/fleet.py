@@ -12,13 +12,16 @@ import logging
 import resource
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from ocppnet.security.keystore import KeyStore
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import DEFAULT_BACKOFF, SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.stats import StationStats
+from ocppnet.station.telemetry import TelemetryPlan
 from ocppnet.transport import Backoff
 
 log = logging.getLogger("ocppnet.station.fleet")
@@ -61,8 +64,15 @@ class FleetConfig:
     seed: int = 0
     backoff: Backoff = DEFAULT_BACKOFF
     call_timeout: float = 30.0
+    telemetry: TelemetryPlan | None = None
+    """Periodic event streams of every (2.1) station; see :mod:`ocppnet.station.telemetry`."""
+    telemetry_keys: Path | None = None
+    """Key store with one telemetry signing key per station, named after it (made on first
+    use; its ``<id>.pub.pem`` files are what a twin trusts)."""
 
     def __post_init__(self) -> None:
+        if self.telemetry is not None and self.version != "2.1":
+            raise ValueError("--telemetry needs --version 2.1 (streams are SEND frames)")
         if self.rate <= 0 or self.speed <= 0 or self.progress_interval_s <= 0:
             raise ValueError("rate, speed and progress interval must be > 0")
 
@@ -117,7 +127,17 @@ class Fleet:
         return SimulatedStation(
             station_id, c.url, version=c.version, config=c.station, scenario=c.scenario,
             clock=self.clock, password=c.password, ssl_context=c.ssl_context, stats=self.stats,
-            backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout)
+            backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout,
+            telemetry=self._telemetry(station_id))
+
+    def _telemetry(self, station_id: str) -> TelemetryPlan | None:
+        plan, directory = self.config.telemetry, self.config.telemetry_keys
+        if plan is None or directory is None:
+            return plan
+        store = KeyStore(directory)
+        if not (directory / f"{station_id}.key.pem").exists():
+            store.new(station_id, "ed25519")
+        return replace(plan, key=store.key_pair(station_id))
 
     async def run(self, duration_s: float | None = None) -> FleetSummary:
         """Run until ``duration_s`` wall-clock seconds pass (None: until :meth:`stop`)."""

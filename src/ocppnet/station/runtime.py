@@ -10,6 +10,7 @@ CSMS is unreachable is delivered in order after the link comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
@@ -35,6 +36,7 @@ from ocppnet.station.offline_queue import OfflineQueue, QueuedMessage
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.states import ConnectorStatus, is_active
 from ocppnet.station.stats import StationStats
+from ocppnet.station.telemetry import StationTelemetry, TelemetryPlan
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
 from ocppnet.transport.client import StationClient
@@ -66,6 +68,7 @@ class SimulatedStation:
         queue_limit: int = 1_000,
         options: LinkOptions | None = None,
         security: SecurityContext | None = None,
+        telemetry: TelemetryPlan | None = None,
     ) -> None:
         self.station_id = station_id
         self.security = security  # end-to-end signatures: verify commands, sign per policy
@@ -106,6 +109,7 @@ class SimulatedStation:
         self._wake = asyncio.Event()
         self._closing = False
         self._online = False
+        self.telemetry = None if telemetry is None else StationTelemetry(self, telemetry)
 
     def _make_dialect(self) -> Dialect:
         if self.version == "1.6":
@@ -130,6 +134,8 @@ class SimulatedStation:
         """Connect (retrying with back-off), then live until :meth:`close`."""
         if not await self._connect():
             return
+        streams = None if self.telemetry is None else asyncio.create_task(
+            self.telemetry.run(), name=f"telemetry:{self.station_id}")
         try:
             while not self._closing:
                 await self._step()
@@ -137,6 +143,11 @@ class SimulatedStation:
         except ConnectionClosed:
             if not self._closing:
                 raise
+        finally:
+            if streams is not None:
+                streams.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await streams
 
     async def close(self) -> None:
         self._closing = True
