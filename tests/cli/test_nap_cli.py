@@ -17,7 +17,7 @@ from lxml import etree
 
 from ocppnet.api.tokens import hash_token
 from ocppnet.csms import CsmsApp, CsmsConfig
-from ocppnet.nap.detached_jws import verify_detached
+from ocppnet.nap.detached_jws import sign_detached, verify_detached
 from ocppnet.security.keystore import KeyStore
 from tests.cli.test_csms_demo_cli import read_until
 from tests.csms.conftest import send
@@ -73,6 +73,17 @@ def test_datex2_export_validates_and_verifies(tmp_path: Path, db: Path, keys: Pa
         ok = run("nap", "verify", str(out / name), "--keys", str(keys))
         assert ok.returncode == 0 and "valid, signed by" in ok.stdout, ok.stderr
     assert b">outOfOrder<" in (out / "datex2-status.xml").read_bytes()
+    checked = run("nap", "verify", str(out / "datex2-table.xml"), "--keys", str(keys),
+                  "--schema", str(SCHEMA))
+    assert checked.returncode == 0, checked.stderr
+    odd = out / "odd.xml"  # signed by us, but not DATEX II: the schema check says so
+    odd.write_bytes(b"<payload/>")
+    odd.with_name("odd.xml.jws").write_text(
+        sign_detached(b"<payload/>", KeyStore(keys).key_pair("operator").private_key))
+    line = one_line_error(run("nap", "verify", str(odd), "--keys", str(keys), "--schema",
+                              str(SCHEMA)))
+    assert "signed, but not valid against DATEXII_3_D2Payload.xsd: " in line
+    assert line.endswith("line 1")
 
     status = out / "datex2-status.xml"
     status.write_bytes(status.read_bytes().replace(b">outOfOrder<", b">available<"))

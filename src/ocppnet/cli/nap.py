@@ -3,7 +3,8 @@
 ``export`` reads the site data and the CSMS store and writes ``DIR/NAME.xml`` or ``.json``
 with the detached JWS beside it (``NAME.xml.jws``), signed by a key of the key store
 (``ocppnet keys new``). ``verify`` checks such a pair against trusted public keys (a key
-store, or PEM files) and exits 0 only for a valid signature. Failures are one line on stderr.
+store, or PEM files), with `--schema` also against an XML schema, and exits 0 only when
+all holds. Failures are one line on stderr.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from lxml import etree
 
 from ocppnet.csms.nap_config import load_nap
 from ocppnet.csms.nap_source import NapSource
@@ -65,6 +68,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.add_argument("--keys", metavar="DIR", help="trust every public key of a key store")
     verify.add_argument("--public-key", action="append", default=[], metavar="PEM",
                         help="trust this public key (repeatable)")
+    verify.add_argument("--schema", metavar="XSD",
+                        help="also validate an XML publication (e.g. DATEXII_3_D2Payload.xsd)")
     verify.set_defaults(func=_guard(_verify))
 
 
@@ -161,6 +166,28 @@ def _verify(args: argparse.Namespace) -> int:
     except DetachedJwsError as exc:
         print(f"ocppnet nap verify: {args.file}: invalid: {exc}", file=sys.stderr)
         return 1
+    if args.schema:
+        problem = _schema_problem(content, args.schema)
+        if problem is not None:
+            print(f"ocppnet nap verify: {args.file}: signed, but {problem}", file=sys.stderr)
+            return 1
     print(f"{args.file}: valid, signed by {verdict.key_id} ({verdict.algorithm})")
     return 0
+
+
+def _schema_problem(content: bytes, schema_path: str) -> str | None:
+    """None when ``content`` validates against the XSD, else one line saying why not."""
+    try:
+        schema = etree.XMLSchema(etree.parse(schema_path))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise ValueError(f"{schema_path}: not a usable XML schema: {exc}") from None
+    try:
+        document = etree.fromstring(content)
+    except etree.XMLSyntaxError as exc:
+        return f"not XML: {exc}"
+    try:
+        schema.assertValid(document)
+    except etree.DocumentInvalid as exc:
+        return f"not valid against {Path(schema_path).name}: {exc}"
+    return None
 
