@@ -3,7 +3,7 @@
 ``export`` reads the site data and the CSMS store and writes ``DIR/NAME.xml`` or ``.json``
 with the detached JWS beside it (``NAME.xml.jws``), signed by a key of the key store
 (``ocppnet keys new``). ``verify`` checks such a pair against trusted public keys (a key
-store, or PEM files), with `--schema` also against an XML schema, and exits 0 only when
+store, or PEM files), with ``--schema`` also against an XML schema, and exits 0 only when
 all holds. Failures are one line on stderr.
 """
 
