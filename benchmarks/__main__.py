@@ -20,7 +20,9 @@ from benchmarks import (
     bench_forwarding,
     bench_micro,
     bench_nap,
+    bench_ocmf,
     bench_twin,
+    bench_webpay,
     bench_wslib,
 )
 from benchmarks.processes import raise_fd_limit, uvloop_available
@@ -38,6 +40,8 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "api": bench_api.run,
     "nap": bench_nap.run,
     "twin": bench_twin.run,
+    "ocmf": bench_ocmf.run,
+    "webpay": bench_webpay.run,
 }
 
 

@@ -29,6 +29,13 @@ def signatures(quick: bool) -> list[Row]:
             "signatures", f"verify/s {algorithm}", "ops/s", v, raw_v, "cryptography",
             VERIFY_TARGET if algorithm == "secp256r1" else None,
         ))
+    v, raw_v, chains = bench_signatures.bench_certified(seconds)
+    rows.append(Row("signatures", "verify/s secp256r1, certified by owner CA (x5c)", "ops/s",
+                    v, raw_v, "cryptography", VERIFY_TARGET,
+                    note=f"uncached chain checks/s {chains:.0f}"))
+    v, raw_v = bench_signatures.bench_jws(seconds)
+    rows.append(Row("signatures", "verify/s OCPP 2.1 JWS ES256", "ops/s", v, raw_v,
+                    "cryptography", VERIFY_TARGET))
     return rows
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv and installs ocppnet with its development dependencies (idempotent).
 # On a Debian machine where we are root, it also installs the real peers the tests use:
-# PostgreSQL (the store's second backend) and Chromium (the dashboard's browser test).
+# PostgreSQL (the store's second backend), Chromium (the browser tests) and zbar-tools
+# (zbarimg reads the web-payment QR codes like a phone's camera).
 # Set OCPPNET_NO_APT=1 to skip that part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ if [ -z "${OCPPNET_NO_APT:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/de
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
     [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
     command -v npm >/dev/null || apt_missing+=(npm)  # vendors the page libraries (vendor-js.sh)
+    command -v zbarimg >/dev/null || apt_missing+=(zbar-tools)  # decodes the stations' QR codes
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
     echo "setup: installing ${apt_missing[*]} from Debian (once)"

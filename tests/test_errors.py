@@ -7,7 +7,8 @@ from ocppnet.errors import LocalError, OcppNetError, WireError, error_class
 
 
 def subclasses(base: type[OcppNetError]) -> set[type[OcppNetError]]:
-    found = set(base.__subclasses__())
+    """Subclasses declared in ocppnet.errors (other modules may refine them)."""
+    found = {cls for cls in base.__subclasses__() if cls.__module__ == errors.__name__}
     for cls in list(found):
         found |= subclasses(cls)
     return found

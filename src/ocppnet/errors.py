@@ -146,6 +146,17 @@ class ConfigError(LocalError):
     code = "ConfigError"
 
 
+class GridRefused(LocalError):
+    """The grid operator's LPC refuses a limit or a transition (ocppnet.grid): a site answers
+    with status Rejected and ``reason_code``; the operator's service refuses before sending."""
+
+    code = "GridRefused"
+
+    def __init__(self, reason_code: str, description: str) -> None:
+        super().__init__(description)
+        self.reason_code = reason_code
+
+
 _BY_CODE: dict[str, type[WireError]] = {
     cls.code: cls
     for cls in (

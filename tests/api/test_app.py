@@ -126,6 +126,9 @@ async def test_metrics_need_the_metrics_scope_and_show_the_registry(
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     assert "things_made_total 1.0" in scraped.text
+    assert ('ocppnet_api_requests_total{method="POST",route="/api/v1/things",status="200"} 1.0'
+            in scraped.text)
+    assert 'route="/metrics",status="401"' in scraped.text
     who = await client.get("/api/v1/whoami", headers=bearer("metrics-token"))
     assert who.json() == {"name": "scraper", "scopes": ["metrics"]}
     assert (await client.get("/api/v1/health")).json()["status"] == "ok"

@@ -49,7 +49,7 @@ def test_empty_file_gives_defaults_and_urls_stay_urls(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("[csms]\nport = 70000\n", "csms.port: expected 0..65535, got 70000"),
+    ("[csms]\nport = 70000\n", "csms.port: must be 0..65535, got 70000"),
     ('[csms]\nport = "9000"\n', "csms.port: input should be a valid integer, got '9000'"),
     ("[csms]\nprot = 9000\n", "csms.prot: unknown key"),
     ("[node]\nid = 'x'\n", "node: unknown table"),

@@ -83,3 +83,25 @@ async def test_16_start_stop_meter_values_repeated_are_stored_once(app: CsmsApp)
     # a new start (other time) is a new transaction
     later = dict(start, timestamp=(T0 + timedelta(hours=1)).isoformat())
     assert (await send(app, "1.6", "CS1", "StartTransaction", later))["transactionId"] != tx_id
+
+
+TAMPER = {"type": "TamperDetected", "timestamp": "2025-03-01T12:00:00Z"}
+
+
+@pytest.mark.parametrize(("version", "action", "payload"), [
+    ("2.0.1", "SecurityEventNotification", TAMPER),
+    ("2.0.1", "NotifyEvent", {"generatedAt": "2025-03-01T12:00:00Z", "seqNo": 0, "eventData": [
+        {"eventId": 1, "timestamp": "2025-03-01T12:00:00Z", "trigger": "Alerting",
+         "actualValue": "1", "eventNotificationType": "HardWiredNotification",
+         "component": {"name": "EVSE"}, "variable": {"name": "Problem"}}]}),
+    ("1.6", "SecurityEventNotification", TAMPER),
+])
+async def test_station_events_repeated_are_stored_once(
+    app: CsmsApp, version: str, action: str, payload: dict[str, Any]
+) -> None:
+    for _ in range(3):
+        assert await send(app, version, "CS1", action, payload) == {}
+    later = dict(payload, timestamp="2025-03-01T12:05:00Z") if "timestamp" in payload else dict(
+        payload, seqNo=1)
+    await send(app, version, "CS1", action, later)
+    assert len(await app.store.list_station_events("CS1")) == 2

@@ -89,8 +89,19 @@ def check_store(db: Path) -> None:
     assert txs == [("ended", 10.0 * (EVENTS - 1))]
 
 
-async def settle(node_http: str, db: Path) -> None:
-    await wait_for(lambda: stored(db) == EVENTS, f"{EVENTS} events stored")
+async def settle(node_http: str, db: Path, *logs: list[str]) -> None:
+    try:
+        await wait_for(lambda: stored(db) == EVENTS, f"{EVENTS} events stored")
+    except AssertionError:
+        async with httpx.AsyncClient(base_url=node_http) as http:
+            snapshot = (await http.get("/api/v1/node")).json()
+        raise AssertionError(f"{stored(db)} of {EVENTS} stored; node: queued "
+                             f"{snapshot.get('queued')}, upstreams {snapshot.get('upstreams')}, "
+                             f"counters {snapshot.get('counters')}; logs: "
+                             + "".join(line for lines in logs for line in lines
+                                       if "logger=websockets" not in line
+                                       and "event=queued " not in line)[-8000:]
+                             ) from None
     for _ in range(400):
         if await queue_empty(node_http):
             return
@@ -98,18 +109,26 @@ async def settle(node_http: str, db: Path) -> None:
     raise AssertionError("the node's queue never emptied")
 
 
+async def queued_while_csms_down(tmp_path: Path, node_toml: Path) -> None:
+    """A first node run queues the 200 events on disk (the CSMS is not there), then stops;
+    the runs after it start with the CSMS up, so nobody waits for a reconnect back-off."""
+    with node_process(node_toml) as first:
+        await queue_200_events(first.ws_port)
+        first.process.kill()
+
+
 @pytest.mark.slow
 async def test_node_sigkilled_mid_drain_stores_each_event_once(tmp_path: Path) -> None:
     db = tmp_path / "csms.sqlite3"
     csms_port = free_port()
     node_toml = write_node_toml(tmp_path, csms_port, queue=str(tmp_path / "queue.sqlite3"))
-    with node_process(node_toml) as node:
-        await queue_200_events(node.ws_port)
-        with csms_process(write_csms_toml(tmp_path, str(db), port=csms_port)):
+    await queued_while_csms_down(tmp_path, node_toml)
+    with csms_process(write_csms_toml(tmp_path, str(db), port=csms_port)) as csms:
+        with node_process(node_toml) as node:
             await wait_for(lambda: stored(db) >= 5, "the drain to start")
             node.process.kill()  # mid-drain: some sent, some maybe sent but not removed
-            with node_process(node_toml) as again:
-                await settle(again.http, db)
+        with node_process(node_toml) as again:
+            await settle(again.http, db, again.process.lines, csms.process.lines)
     check_store(db)
 
 
@@ -119,11 +138,10 @@ async def test_csms_sigkilled_mid_drain_stores_each_event_once(tmp_path: Path) -
     csms_port = free_port()
     csms_toml = write_csms_toml(tmp_path, str(db), port=csms_port)
     node_toml = write_node_toml(tmp_path, csms_port, queue=str(tmp_path / "queue.sqlite3"))
-    with node_process(node_toml) as node:
-        await queue_200_events(node.ws_port)
-        with csms_process(csms_toml) as csms:
-            await wait_for(lambda: stored(db) >= 5, "the drain to start")
-            csms.process.kill()  # mid-drain: maybe committed, not yet answered
-        with csms_process(csms_toml):
-            await settle(node.http, db)
+    await queued_while_csms_down(tmp_path, node_toml)
+    with csms_process(csms_toml) as csms, node_process(node_toml) as node:
+        await wait_for(lambda: stored(db) >= 5, "the drain to start")
+        csms.process.kill()  # mid-drain: maybe committed, not yet answered
+        with csms_process(csms_toml) as restarted:
+            await settle(node.http, db, node.process.lines, restarted.process.lines)
     check_store(db)

@@ -110,7 +110,9 @@ async def cli_call(csms: str, token: str, *args: str) -> subprocess.CompletedPro
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = build_parser().parse_args(argv)
             code = args.func(args)  # main() without its logging set-up
-        return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+        # only the command's own lines: other threads' log output lands in sys.stderr too
+        said = [line for line in err.getvalue().splitlines() if line.startswith("ocppnet ")]
+        return subprocess.CompletedProcess(argv, code, out.getvalue(), "\n".join(said))
 
     return await asyncio.to_thread(run)
 

@@ -20,7 +20,6 @@ from ocppnet.node.overlay_csms import serve_overlay_csms
 from ocppnet.node.service import Node
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import record_verdicts, secure_handlers
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicySet
 from ocppnet.security.trust import TrustStore
@@ -29,6 +28,7 @@ from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.store import MessageLogEntry
 from ocppnet.transport import Backoff
+from ocppnet.transport.secured import record_verdicts, secure_handlers
 from tests.integration import stop_node
 
 

@@ -7,7 +7,7 @@ import itertools
 from typing import Any
 
 from ocppnet.loadmgmt.config import LoadConfig
-from ocppnet.loadmgmt.manager import LoadManager
+from ocppnet.node.service import load_manager_for
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import SimulatedStation
@@ -81,8 +81,8 @@ async def test_three_stations_share_11_kw_and_get_more_when_one_stops() -> None:
     async with overlay_csms(recorder) as csms, running_node(
         node_config("NODE-LM", [upstream("CSMS-1", csms.port)])
     ) as node:
-        manager = LoadManager.for_node(node, LoadConfig(capacity_w=12_000, reserve_w=1_000,
-                                                        evse_max_w=11_000, interval_s=60.0))
+        manager = load_manager_for(node.router, LoadConfig(capacity_w=12_000, reserve_w=1_000,
+                                                           evse_max_w=11_000, interval_s=60.0))
         url = station_url(node)
         stations = [station("CS-1", url, "2.0.1"), station("CS-2", url, "2.0.1"),
                     station("CS-3", url, "1.6")]

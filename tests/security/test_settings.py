@@ -86,7 +86,7 @@ def test_a_process_signs_and_trusts_what_its_section_says(tmp_path: Path, keys: 
          "p.toml: security.signing_keys: no private key 'other'"),
         ({"signing_keys": ["grid"]}, "p.toml: security.signing_keys: needs security.keystore"),
         ({"trust": ["missing.pem"]}, "p.toml: security.trust[0]: "),
-        ({"trust": ["garbage.pem"]}, "not a public key PEM"),
+        ({"trust": ["garbage.pem"]}, "garbage.pem: not a PEM public key"),
         ({"policy_file": "none.toml"}, "p.toml: security.policy_file: "),
         ({"keystore": "keys", "policy_file": "policy.toml"},
          "signs with 'grid', which is not in security.signing_keys"),

@@ -39,10 +39,10 @@ from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.telemetry import TelemetryPlan
 from ocppnet.transport import Backoff
+from ocppnet.transport.http import serve_http
 from ocppnet.twin.service import SiteSection, TwinSection, TwinService
 from ocppnet.twin.store import open_series_store
 from ocppnet.twin.web import twin_app
-from ocppnet.web.api import serve_http
 from tests.integration import stop_node
 
 STATIONS = [f"CS-{i:02d}" for i in range(1, 21)]

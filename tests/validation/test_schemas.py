@@ -18,7 +18,12 @@ EXTENSIONS = {
     "SendFile",
     "ListDirectory",
     "DeleteFile",
+    "AddTrustedKey",
+    "RevokeTrustedKey",
     "MirrorData",
+    "GridHeartbeat",
+    "GridMeasurement",
+    "SecureDataTransfer",
 }
 SEND_ONLY = {"MirrorData"}  # no response schema: a SEND is never answered
 
@@ -55,6 +60,9 @@ def test_extension_actions_are_known_in_every_version() -> None:
         ("2.0.1", "AFRRSignal", False),
         ("2.1", "BootNotificationRequest", False),
         ("2.1", "", False),
+        ("2.1", "Reset-Signed", True),  # OCPP 2.1 Part 4 chapter 7 signed messages
+        ("2.0.1", "Reset-Signed", False),
+        ("2.1", "NoSuchThing-Signed", False),
     ],
 )
 def test_known_actions_follow_the_version(version: str, action: str, known: bool) -> None:

@@ -15,7 +15,7 @@ import pytest
 from ocppnet.csms.events import MessageSeen
 from ocppnet.node.router import Router
 from ocppnet.store import ConnectorRecord, NewTransaction, SqliteStore, StationBoot
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
 from ocppnet.web.dashboard import Dashboard, sse
 from ocppnet.web.feed import MessageFeed, entry_of_message
 

@@ -100,6 +100,16 @@ async def test_dashboard_shows_the_chain_routes_messages_and_energy() -> None:
             assert len(energies) == len(STATIONS)
             assert re.fullmatch(r"live", (await page.inner_text("#live")).strip())
 
+            # the grid operator's panel: NODE-B's state, proven receipt, power against limit
+            await page.wait_for_selector("#grid-section:not([hidden]) .grid-target",
+                                         timeout=WAIT_MS)
+            await page.wait_for_function(
+                """() => document.querySelector('#grid .grid-target small')
+                     ?.textContent.includes('receipt proven')
+                   && document.querySelector('#grid polyline.grid-power')""",
+                timeout=WAIT_MS)
+            assert "NODE-B" in await page.inner_text("#grid")
+
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "dashboard.png"
             await page.screenshot(path=str(shot), full_page=True)
@@ -109,7 +119,9 @@ async def test_dashboard_shows_the_chain_routes_messages_and_energy() -> None:
             visible = await page.eval_on_selector_all(
                 "#messages tbody tr",
                 "rs => rs.filter(r => r.offsetParent).map(r => r.cells[5].textContent)")
-            assert visible and set(visible) == {"SetChargingProfile"}
+            # (and the grid operator's signed heartbeats and measurements, docs/grid-operator.md)
+            assert "SetChargingProfile" in visible and set(visible) <= {
+                "SetChargingProfile", "ClearChargingProfile", "GridHeartbeat", "GridMeasurement"}
             signed = ARTIFACTS / "dashboard-signed.png"
             await page.screenshot(path=str(signed), full_page=True)
             print(f"dashboard screenshot (signed only): {signed}")

@@ -3,7 +3,8 @@
 ``api_app("ocppnet CSMS", [stations_router(...)], auth=tokens, registry=registry)`` gives an
 app with the routers mounted under ``/api/v1``, OpenAPI at ``/api/v1/openapi.json`` and
 ``/api/v1/docs`` (Swagger UI served from the package, no CDN), ``/metrics`` (Prometheus),
-``/api/v1/health`` and ``/api/v1/whoami``, and JSON error bodies (:mod:`.errors`). Serve it
+``/api/v1/health`` and ``/api/v1/whoami``, JSON error bodies (:mod:`.errors`) and a count of
+answered requests (:mod:`.requests`). Serve it
 with :func:`serve_api`, which refuses to bind off loopback without a token.
 """
 
@@ -21,8 +22,9 @@ from ocppnet.api.auth import check_bind, require_scope
 from ocppnet.api.config import ApiSection, token_table
 from ocppnet.api.errors import install_error_handlers
 from ocppnet.api.metrics import metrics_response, new_registry, registry_of
+from ocppnet.api.requests import RequestCounter
 from ocppnet.api.tokens import Grant, TokenTable
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
 
 API_PREFIX = "/api/v1"
 
@@ -52,6 +54,7 @@ def api_app(
         auth = token_table(auth)
     app.state.api_tokens = auth if auth is not None else TokenTable()
     app.state.metrics_registry = registry if registry is not None else new_registry()
+    app.add_middleware(RequestCounter, registry=app.state.metrics_registry)
     install_error_handlers(app)
     app.include_router(_common_router())
     for router in routers:

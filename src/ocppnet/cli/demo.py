@@ -38,6 +38,8 @@ from ocppnet.csms.cli import ListenError, csms_router, serve_csms_app, start_das
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metrics import csms_metrics
 from ocppnet.errors import OcppNetError
+from ocppnet.grid.demo import add_grid_operator
+from ocppnet.grid.operator import GridOperator
 from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.service import Node
@@ -45,17 +47,17 @@ from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
 from ocppnet.pki.tls import ThrowawayPki
 from ocppnet.rpc.frames import Call
 from ocppnet.security import KeyPair, PolicySet, RoleSet, SecurityContext, TrustStore, verify
-from ocppnet.security.endpoint import verdict_summary
 from ocppnet.security.keys import private_pem
 from ocppnet.security.node_guard import signature_guard
 from ocppnet.security.policy import PolicyDecision
 from ocppnet.security.signer import CommandSigner, external_limit_profile
+from ocppnet.security.verdicts import verdict_summary
 from ocppnet.station.clock import SimClock
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.station.stats import StationStats
 from ocppnet.transport.csms_server import CsmsServer
-from ocppnet.web.api import HttpServer
+from ocppnet.transport.http import HttpServer
 from ocppnet.web.dashboard import Dashboard
 from ocppnet.web.feed import MessageFeed, message_entry
 
@@ -97,20 +99,28 @@ class DemoOptions:
     first_curtailment: float = 3.0
 
 
-def enforcing(grid: KeyPair, own: KeyPair | None = None) -> SecurityContext:
+def enforcing(grid: KeyPair, own: KeyPair | None = None,
+              site: KeyPair | None = None) -> SecurityContext:
     """What a station (and NODE-A, on its behalf) enforces: charging limits only from the grid
-    operator's key, within its role; with ``own``, answers are signed with it."""
+    operator's key, within its role; with ``own``, answers are signed with it; with ``site``,
+    the site's load manager (NODE-B, signing its TxDefaultProfiles) may set limits too."""
     trust = TrustStore()
     trust.add(grid.public_key, name="grid-operator")
+    roles = [{**GRID_ROLE, "keys": [grid.key_id]}]
+    if site is not None:
+        trust.add(site.public_key, name="load-manager")
+        roles.append({"name": "load-manager", "keys": [site.key_id], "allow": [
+            {"action": "SetChargingProfile", "constraints": [
+                {"field": "chargingProfile.chargingProfilePurpose", "op": "eq",
+                 "value": "TxDefaultProfile"}]}]})
     rules: list[dict[str, Any]] = [
         {"direction": "incoming", "action": "SetChargingProfile", "kind": "request",
-         "require": "role", "roles": ["grid-operator"]},
+         "require": "role", "roles": [str(r["name"]) for r in roles]},
     ]
     if own is not None:
         rules.append({"direction": "outgoing", "action": "SetChargingProfile",
                       "kind": "response", "sign_with": ["station"]})
-    config = {"policies": [{"id": "demo", "rules": rules}],
-              "roles": [{**GRID_ROLE, "keys": [grid.key_id]}]}
+    config = {"policies": [{"id": "demo", "rules": rules}], "roles": roles}
     return SecurityContext(trust=trust, signing_keys={"station": own} if own else {},
                            policies=PolicySet.from_config(config),
                            roles=RoleSet.from_config(config))
@@ -126,6 +136,7 @@ class Demo:
         self.passwords = {name: secrets.token_urlsafe(12)
                           for name in ("NODE-A", "NODE-B", GRID_ID, *(s[0] for s in STATIONS))}
         self.grid_key = KeyPair.generate("secp256r1")
+        self.site_key = KeyPair.generate("ed25519")  # NODE-B as a grid site and load manager
         self.station_keys = {s[0]: KeyPair.generate("ed25519") for s in STATIONS}
         self.trusted = TrustStore()  # what the dashboard checks signatures against
         for key in (self.grid_key, *self.station_keys.values()):
@@ -137,6 +148,7 @@ class Demo:
         self.stations: list[SimulatedStation] = []
         self.stats = StationStats()
         self.grid: Participant | None = None
+        self.grid_operator: GridOperator | None = None
         self.dashboard: Dashboard | None = None
         self.http: HttpServer | None = None
         self.curtailments: list[tuple[str, float, str]] = []  # (station, limit W, outcome)
@@ -207,6 +219,7 @@ class Demo:
             "id": "NODE-B", "security_profile": 1,
             "passwords": {k: self.passwords[k] for k in ("CS-B1", "CS-B2", "CS-B3", "CS-B4")},
             "announce_interval": 10.0,
+            "load_management": {"capacity_w": 44000, "interval_s": 5},  # the DSO's site
             "upstreams": [{"id": "NODE-A", "url": f"wss://127.0.0.1:{node_a.port}/ocpp",
                            "mode": "overlay", "tls_ca": str(ca_file),
                            "password": self.passwords["NODE-B"]}],
@@ -221,6 +234,10 @@ class Demo:
         stack.push_async_callback(grid.stop)
         self.dashboard.nodes = {"NODE-A": node_a.snapshot, "NODE-B": node_b.snapshot,
                                 GRID_ID: grid.router.snapshot}
+        self.grid_operator = await add_grid_operator(  # NODE-B as a §14a site (grid/demo.py)
+            stack, node=node_b, participant=grid, operator_key=self.grid_key,
+            site_key=self.site_key, directory=self.directory)
+        self.dashboard.panels["grid"] = self.grid_operator.status
 
         urls = {CSMS_ID: (csms_url, None), "NODE-B": (f"ws://127.0.0.1:{node_b.port}/ocpp", None),
                 "NODE-A": (f"wss://127.0.0.1:{node_a.port}/ocpp", pki.client_context())}
@@ -250,7 +267,7 @@ class Demo:
             ssl_context=context, stats=self.stats, seed=index + 1,
             scenario=Scenario(idle_s=60.0, session_s=1800.0, meter_interval_s=30.0),
             security=None if version == "1.6" else enforcing(
-                self.grid_key, self.station_keys[station_id]),
+                self.grid_key, self.station_keys[station_id], self.site_key),
         )
         self.stations.append(station)
         task = asyncio.create_task(station.run(), name=f"station:{station_id}")

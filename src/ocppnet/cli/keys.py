@@ -1,4 +1,5 @@
-"""``ocppnet keys new|list|export|fingerprint``: manage a node's signing keys.
+"""``ocppnet keys new|list|export|fingerprint|ca``: manage a node's signing keys (``ca``: an
+owner CA for signer certificates, cli/keys_ca.py).
 
 Private keys are written by the key store with mode 0600 and never printed; ``export`` prints
 the public key only. Failures print one line to stderr and return a non-zero exit code.
@@ -11,8 +12,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ocppnet.cli.keys_ca import register_ca
 from ocppnet.security.keys import (
-    ALGORITHMS,
+    KEY_ALGORITHMS,
     KeyMaterialError,
     key_id,
     load_private_pem,
@@ -33,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     new = actions.add_parser("new", help="generate a key pair")
     _store(new)
     new.add_argument("--name", required=True, help="name of the key in the store")
-    new.add_argument("--algorithm", default="secp256r1", choices=ALGORITHMS)
+    new.add_argument("--algorithm", default="secp256r1", choices=KEY_ALGORITHMS)
     new.set_defaults(func=_guard(_new))
 
     listing = actions.add_parser("list", help="list stored keys")
@@ -51,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     group.add_argument("--name", help="key name or key id in the store")
     group.add_argument("file", nargs="?", help="a PEM file (public or private key)")
     fp.set_defaults(func=_guard(_fingerprint))
+
+    register_ca(actions, _store)
 
 
 def _store(parser: argparse.ArgumentParser) -> None:

@@ -29,6 +29,9 @@ _PARTS = (
     "ocppnet.cli.call",
     "ocppnet.cli.nap",
     "ocppnet.twin.cli",
+    "ocppnet.cli.ocmf",
+    "ocppnet.grid.cli",
+    "ocppnet.webpay_service.cli",
 )
 
 

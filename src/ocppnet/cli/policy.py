@@ -1,9 +1,11 @@
 """``ocppnet policy check|show FILE``: validate and explain a signature policy / roles file.
 
 The file is TOML or JSON (by extension) with top-level ``policies`` and ``roles`` lists
-(docs/signatures.md sections 7 and 8). ``check`` prints a summary, warnings for references
-that cannot work, and exits 1 with one line naming the key on the first error. ``show``
-prints every rule and role, or with ``--action`` the rule that wins for each direction.
+(docs/signatures.md sections 7 and 8), or a process's TOML file with a ``[security]`` table,
+which is then built exactly as the process builds it at start (keys, trust, policy, roles).
+``check`` prints a summary, warnings for references that cannot work, and exits 1 with one
+line naming the key on the first error. ``show`` prints every rule and role, or with
+``--action`` the rule that wins for each direction.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from ocppnet.config import read_toml
 from ocppnet.errors import ConfigError
 from ocppnet.security.policy import Requirement, Rule
 from ocppnet.security.roles import Role
-from ocppnet.security.settings import PolicyFile, load_policy_file
+from ocppnet.security.settings import PolicyFile, load_policy_file, load_security
 
 __all__ = ["PolicyFile", "load_policy_file", "register"]
 
@@ -40,7 +44,7 @@ def warnings(pf: PolicyFile) -> list[str]:
         where = f"{pf.source}.roles[{r_index}]"
         out.extend(f"{where}.keys: {kid!r} does not look like a key id (43 base64url chars)"
                    for kid in sorted(role.keys) if not _KEY_ID.fullmatch(kid))
-        if not role.keys:
+        if not role.keys and not role.subjects:
             out.append(f"{where}.keys: role {role.name!r} has no keys")
     return out
 
@@ -104,7 +108,26 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return run
 
 
+def _check_process(path: str) -> int | None:
+    """A process TOML with ``[security]``: build it exactly as the process will at start."""
+    if not path.endswith(".toml") or not Path(path).is_file():
+        return None
+    if "security" not in read_toml(path):
+        return None
+    ctx = load_security(path)
+    assert ctx is not None
+    signing = sorted({pair.key_id for pair in ctx.signing_keys().values()})
+    rules = sum(len(p.rules) for p in ctx.policies.policies)
+    print(f"{path}: [security]: {len(signing)} signing keys, {len(ctx.trust)} trusted keys, "
+          f"{len(ctx.trust.ca.anchors)} trusted CAs, {len(ctx.policies.policies)} policies "
+          f"({rules} rules), {len(ctx.roles.roles)} roles, jws={ctx.jws}")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
+    process = _check_process(args.file)
+    if process is not None:
+        return process
     pf = load_policy_file(args.file)
     rules = sum(len(p.rules) for p in pf.policies.policies)
     keys = len({k for r in pf.roles.roles.values() for k in r.keys})

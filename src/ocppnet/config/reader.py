@@ -32,6 +32,7 @@ __all__ = [
     "Section",
     "describe_section",
     "format_error",
+    "in_range",
     "load_section",
     "parse_section",
     "read_toml",
@@ -59,6 +60,18 @@ RelPath = Annotated[
     Path,
     AfterValidator(_resolve),
 ]
+
+
+def in_range(low: float, high: float) -> AfterValidator:
+    """Field metadata checking ``low <= value <= high`` (None passes): ``Annotated[int,
+    in_range(0, 65535)]`` fails with ``must be 0..65535, got 70000``."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"must be {low}..{high}, got {value}")
+        return value
+
+    return AfterValidator(check)
 
 
 def _location(where: str, loc: tuple[int | str, ...]) -> str:

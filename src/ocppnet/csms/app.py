@@ -21,14 +21,16 @@ from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, StationLink, utc_now
 from ocppnet.csms.events import EventBus, MessageSeen
 from ocppnet.csms.server_security import server_security
+from ocppnet.csms.signed_meter import MeteringSection, SignedMeterService
 from ocppnet.errors import NotImplementedAction, OcppNetError, UnknownClient
 from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
 from ocppnet.routing import is_node_id
-from ocppnet.security.endpoint import security_decision, verdict_summary
+from ocppnet.security.verdicts import verdict_summary
 from ocppnet.store import Direction, IdTokenRecord, MessageLogEntry, Store, open_store
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.csms_server import CsmsServer, serve_csms
 from ocppnet.transport.handlers import CallContext, Handlers
+from ocppnet.transport.secured import security_decision
 from ocppnet.transport.security import ServerSecurity
 
 log = logging.getLogger("ocppnet.csms")
@@ -48,11 +50,15 @@ class CsmsApp:
         store: Store | None = None,
         bus: EventBus | None = None,
         clock: Callable[[], datetime] = utc_now,
+        metering: MeteringSection | None = None,
     ) -> None:
         self.config = config or CsmsConfig()
         self.store: Store = store if store is not None else open_store(self.config.store)
         self.bus = bus or EventBus()
         self.core = CsmsCore(self.config, self.store, self.bus, clock)
+        # calibration law: signed meter readings verified and kept ([metering]; None: off)
+        self.signed_meter = None if metering is None else \
+            SignedMeterService(self.store, metering, clock=clock)
         self.handlers = Handlers()
         for action in sorted(set(handlers_v2.HANDLERS) | set(handlers_v16.HANDLERS)):
             self.handlers.add(action, self._dispatcher(action))
@@ -139,6 +145,8 @@ class CsmsApp:
                 self.record_message(station, "out", CALLERROR, ctx.message_id, action, None,
                                     ctx.path)
                 raise
+            if self.signed_meter is not None:
+                await self.signed_meter.observe_safely(station, ctx.version, action, payload)
             self.record_message(station, "out", CALLRESULT, ctx.message_id, action, response,
                                 ctx.path)
             return response

@@ -24,14 +24,19 @@ from ocppnet.csms.api import csms_api
 from ocppnet.csms.api.settings import load_csms_file
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
+from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.metrics import csms_metrics
 from ocppnet.csms.nap_api import nap_routers
 from ocppnet.csms.nap_config import NapSettings, load_nap
+from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.settings import load_security
 from ocppnet.transport.csms_server import CsmsServer
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
+from ocppnet.transport.secured import record_verdicts, secure_handlers
 from ocppnet.web.dashboard import Dashboard, NodeSource
 from ocppnet.web.feed import MessageFeed
 
@@ -92,6 +97,8 @@ def node_sources(specs: list[str]) -> dict[str, NodeSource]:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     api = load_csms_file(args.config).api if args.config else ApiSection()
+    metering = load_csms_file(args.config).metering if args.config else None
+    security = load_security(args.config) if args.config else None  # [security], at start
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
     if http is not None:
@@ -99,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                    what="the dashboard and operator API")
     nap = load_nap(args.config) if args.config else None  # [nap]: access-point exports
     try:
-        return run_async(_serve(config, http, nodes, api, nap))
+        return run_async(_serve(config, http, nodes, api, metering, security, nap))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -145,14 +152,19 @@ def ws_url(config: CsmsConfig, port: int) -> str:
 
 async def _serve(
     config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
-    api: ApiSection | None = None, nap: NapSettings | None = None,
+    api: ApiSection | None = None, metering: MeteringSection | None = None,
+    security: SecurityContext | None = None,
+    nap: NapSettings | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    app = CsmsApp(config)
+    app = CsmsApp(config, metering=metering)
+    if security is not None:  # verify what stations send; verdicts go to the message log
+        app.handlers = secure_handlers(app.handlers, security,
+                                       on_verdict=record_verdicts(app, refused_only=True))
     async with contextlib.AsyncExitStack() as stack:
         await app.start()
         stack.push_async_callback(app.stop)
@@ -168,7 +180,8 @@ async def _serve(
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
             operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
-                                    extra_routers=nap_routers(app.store, nap))
+                                    extra_routers=[*calibration_routers(app),
+                                                   *nap_routers(app.store, nap)])
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)

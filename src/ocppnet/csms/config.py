@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from ocppnet.config import RelPath, Section, parse_section, read_toml
+from ocppnet.config import RelPath, Section, in_range, parse_section, read_toml
 from ocppnet.errors import ConfigError
 
 TokenStatus = Literal[
@@ -29,15 +29,16 @@ class CsmsConfig(Section):
 
     id: str = Field(default="CSMS", description="the CSMS's overlay id")
     host: str = Field(default="127.0.0.1", description="listen address")
-    port: int = Field(default=9000, description="listen port (0..65535, 0 = any free port)")
-    security_profile: int = Field(
+    port: Annotated[int, in_range(0, 65535)] = Field(
+        default=9000, description="listen port (0..65535, 0 = any free port)")
+    security_profile: Annotated[int, in_range(0, 3)] = Field(
         default=0, description="0 plain ws (loopback/demo), 1 Basic, 2 TLS + Basic, 3 mutual TLS")
     store: str = Field(
         default="csms.sqlite3", validate_default=True,
         description="SQLite file (relative to the TOML file), `:memory:` or postgresql:// URL")
     accept_unknown_tokens: bool = Field(
         default=True, description="authorize id tokens the store does not know")
-    heartbeat_interval: int = Field(
+    heartbeat_interval: Annotated[int, in_range(1, 86400)] = Field(
         default=300, description="seconds, sent in BootNotification responses (1..86400)")
     overlay_allowed: bool = Field(default=True, description="accept networking nodes")
     tls_cert: RelPath | None = Field(
@@ -56,27 +57,6 @@ class CsmsConfig(Section):
     def _text(cls, value: str) -> str:
         if not value:
             raise ValueError(f"expected a non-empty string, got {value!r}")
-        return value
-
-    @field_validator("port")
-    @classmethod
-    def _port(cls, value: int) -> int:
-        if not 0 <= value <= 65535:
-            raise ValueError(f"expected 0..65535, got {value}")
-        return value
-
-    @field_validator("security_profile")
-    @classmethod
-    def _profile(cls, value: int) -> int:
-        if not 0 <= value <= 3:
-            raise ValueError(f"expected 0..3, got {value}")
-        return value
-
-    @field_validator("heartbeat_interval")
-    @classmethod
-    def _heartbeat(cls, value: int) -> int:
-        if not 1 <= value <= 86400:
-            raise ValueError(f"expected 1..86400, got {value}")
         return value
 
     @field_validator("store")
@@ -108,7 +88,8 @@ def load_config(path: str | Path) -> CsmsConfig:
 
 def parse_config(document: dict[str, Any], *, source: str, base: Path) -> CsmsConfig:
     """Build a CsmsConfig from a parsed TOML document (its ``[csms]`` table)."""
-    unknown_top = sorted(set(document) - {"csms"})
+    unknown_top = sorted(set(document) - {"csms", "security"})
     if unknown_top:
-        raise ConfigError(f"{source}: {unknown_top[0]}: unknown table (expected [csms])")
+        raise ConfigError(f"{source}: {unknown_top[0]}: unknown table "
+                          "(expected [csms], [security])")
     return parse_section(CsmsConfig, document.get("csms"), source=source, where="csms", base=base)

@@ -13,6 +13,7 @@ from ocppnet.csms.meter import energy_wh, samples_v16
 from ocppnet.csms.natural_keys import (
     meter_values_key,
     start_transaction_key,
+    station_event_key,
     stop_transaction_key,
 )
 from ocppnet.errors import InternalError
@@ -151,8 +152,10 @@ async def stop_transaction(core: CsmsCore, ctx: RequestContext, payload: Payload
 async def security_event_notification(
     core: CsmsCore, ctx: RequestContext, payload: Payload
 ) -> Payload:
-    await core.store.add_station_event(
-        StationEvent(ctx.remote_id, core.clock(), "SecurityEvent", payload)
+    now = core.clock()
+    await core.store.add_station_event_once(
+        station_event_key(ctx.remote_id, "SecurityEvent", payload),
+        StationEvent(ctx.remote_id, now, "SecurityEvent", payload), now,
     )
     return {}
 

@@ -12,7 +12,11 @@ from ocppnet.csms.authorization import id_token_info, token_status
 from ocppnet.csms.core import CsmsCore, CsmsHandler, Payload, RequestContext
 from ocppnet.csms.events import ConnectorChanged, EnergyChanged
 from ocppnet.csms.meter import energy_wh, samples_v2
-from ocppnet.csms.natural_keys import meter_values_key, transaction_event_key
+from ocppnet.csms.natural_keys import (
+    meter_values_key,
+    station_event_key,
+    transaction_event_key,
+)
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.store import (
     ConnectorRecord,
@@ -147,8 +151,10 @@ def _keep(kind: str) -> CsmsHandler:
     """A handler that stores the request as a station event and answers ``{}``."""
 
     async def handler(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
-        await core.store.add_station_event(
-            StationEvent(ctx.remote_id, core.clock(), kind, payload)
+        now = core.clock()
+        await core.store.add_station_event_once(
+            station_event_key(ctx.remote_id, kind, payload),
+            StationEvent(ctx.remote_id, now, kind, payload), now,
         )
         return {}
 
@@ -198,4 +204,5 @@ HANDLERS: dict[str, CsmsHandler] = {
     "OpenPeriodicEventStream": open_periodic_event_stream,
     "ClosePeriodicEventStream": close_periodic_event_stream,
     "NotifyPeriodicEventStream": periodic_event_stream,
+    "NotifySettlement": _keep("NotifySettlement"),  # 2.1 C24/C25: a payment was settled
 }

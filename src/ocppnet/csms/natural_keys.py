@@ -8,7 +8,9 @@ repeats a request whose answer it lost) has the same key, so the store writes it
 - StartTransaction (1.6): connector, idTag, timestamp, meterStart (no id exists yet);
 - StopTransaction (1.6): transactionId (a transaction stops once);
 - MeterValues: EVSE/connector, transaction id, and a digest of the sampled values (the
-  same readings at the same times are the same report).
+  same readings at the same times are the same report);
+- reports kept as station events (NotifyEvent, NotifyReport, SecurityEventNotification):
+  a digest of the whole payload, which carries the station's own time and sequence number.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def start_transaction_key(station_id: str, payload: dict[str, Any]) -> MessageKe
 
 def stop_transaction_key(station_id: str, payload: dict[str, Any]) -> MessageKey:
     return MessageKey(station_id, "StopTransaction", str(payload["transactionId"]))
+
+
+def station_event_key(station_id: str, kind: str, payload: dict[str, Any]) -> MessageKey:
+    return MessageKey(station_id, kind, _digest(payload))
 
 
 def meter_values_key(station_id: str, payload: dict[str, Any]) -> MessageKey:

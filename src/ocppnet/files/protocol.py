@@ -60,10 +60,13 @@ def send_chunk(
     data: bytes,
     *,
     dest: str | None = None,
+    extra: JsonObject | None = None,
 ) -> BinaryFrame:
-    """One SendFile CALL carrying ``data`` at ``offset`` of a ``total``-byte file."""
+    """One SendFile CALL carrying ``data`` at ``offset`` of a ``total``-byte file (``extra``:
+    further meta, e.g. ``purpose`` and ``fileSignature``)."""
     meta: JsonObject = {
         "fileName": name, "offset": offset, "totalLength": total, "fileSha256": file_hash,
+        **(extra or {}),
     }
     return BinaryFrame(MessageType.CALL, message_id, data, SEND_FILE, meta, dest)
 

@@ -10,6 +10,8 @@ ListDirectory and DeleteFile are ordinary text requests: :func:`add_file_handler
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ocppnet.errors import OcppNetError
@@ -18,8 +20,9 @@ from ocppnet.files.protocol import GET_FILE, MAX_CHUNK_SIZE, SEND_FILE, result, 
 from ocppnet.node.router import Router
 from ocppnet.rpc.binary import BinaryFrame, decode_binary, encode_binary
 from ocppnet.rpc.codec import DecodeFailure, encode
-from ocppnet.rpc.frames import CallError, Frame, MessageType
+from ocppnet.rpc.frames import CallError, Frame, JsonObject, MessageType
 from ocppnet.rpc.versions import wire_error_code
+from ocppnet.security.file_signatures import FileSignatureCheck
 from ocppnet.transport.handlers import CallContext, Handlers
 from ocppnet.transport.link import Link
 from ocppnet.transport.undecodable import answer_undecodable
@@ -31,9 +34,18 @@ log = logging.getLogger("ocppnet.files.server")
 class FileServer:
     """Answers SendFile and GetFile for ``area``; never raises for bad input."""
 
-    def __init__(self, area: FileArea, *, max_chunk: int = MAX_CHUNK_SIZE) -> None:
+    def __init__(
+        self, area: FileArea, *, max_chunk: int = MAX_CHUNK_SIZE,
+        signatures: FileSignatureCheck | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """``signatures``: which files must be signed, and by whom (checked before a byte
+        of the file is stored; security/file_signatures.py)."""
         self.area = area
         self.max_chunk = max_chunk
+        self.signatures = signatures
+        self.clock = clock
+        self._signed_ok: tuple[str, int, str, str] | None = None  # the upload under way
 
     def handle(self, frame: BinaryFrame, version: str) -> BinaryFrame | CallError | None:
         """The answer to ``frame`` in standard form (None for anything but a CALL)."""
@@ -67,6 +79,12 @@ class FileServer:
             return _error(frame, version, "OccurrenceConstraintViolation",
                           f"SendFile needs {', '.join(missing)}")
         name = meta["fileName"]
+        refused = self._signature_problem(meta)
+        if refused is not None:
+            log.warning("event=file_signature_refused name=%s reason=%r", name, refused)
+            return result(frame.message_id, {"status": "Rejected", "fileName": name,
+                                             "statusInfo": status_info("SignatureRejected",
+                                                                       refused[:500])})
         outcome = self.area.write_chunk(
             name, meta["offset"], meta["totalLength"], meta["fileSha256"], frame.data
         )
@@ -76,6 +94,21 @@ class FileServer:
             assert outcome.reason is not None
             answer["statusInfo"] = status_info(outcome.reason, str(outcome.expected))
         return result(frame.message_id, answer)
+
+    def _signature_problem(self, meta: JsonObject) -> str | None:
+        """Checked on every chunk (a resumed upload starts anywhere), verified once per upload."""
+        if self.signatures is None:
+            return None
+        signature = meta.get("fileSignature")
+        key = (meta["fileName"], meta["totalLength"], meta["fileSha256"], repr(signature))
+        if key == self._signed_ok:
+            return None
+        problem = self.signatures.problem(
+            meta["fileName"], meta["totalLength"], meta["fileSha256"], signature,
+            now=self.clock(), purpose=meta.get("purpose"))
+        if problem is None:
+            self._signed_ok = key
+        return problem
 
     def _get_file(self, frame: BinaryFrame) -> BinaryFrame:
         meta = frame.meta

@@ -134,21 +134,30 @@ async def send_file(
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
     resume: bool = False,
     progress: Progress | None = None,
+    signature: JsonObject | None = None,
+    purpose: str | None = None,
 ) -> TransferReport:
     """Write the local file ``source`` as ``name`` (default: its file name) on ``dest``.
 
     ``resume`` first asks where an earlier, interrupted upload of the same content stopped.
+    ``signature`` (``security.file_signatures.sign_file``) and ``purpose`` go with every chunk;
+    a receiver that needs a signed file refuses with reason ``SignatureRejected``.
     """
     caller = _caller(endpoint)
     source = Path(source)
     name = name or source.name
     total = source.stat().st_size
     digest = file_sha256(source)
+    extra: JsonObject = {}
+    if purpose is not None:
+        extra["purpose"] = purpose
+    if signature is not None:
+        extra["fileSignature"] = signature
     started = time.perf_counter()
     start = 0
     if resume:
         probe = await _ask(caller, send_chunk(_message_id(), name, total, total, digest, b"",
-                                              dest=dest), version, timeout)
+                                              dest=dest, extra=extra), version, timeout)
         if probe.meta["status"] == "Accepted":  # the peer held it all: it is in place now
             return TransferReport(name, total, digest, 0, time.perf_counter() - started, total)
         info = probe.meta.get("statusInfo", {})
@@ -162,7 +171,8 @@ async def send_file(
         f.seek(start)
         for offset, length in chunk_ranges(total, chunk_size, start):
             data = f.read(length)
-            frame = send_chunk(_message_id(), name, offset, total, digest, data, dest=dest)
+            frame = send_chunk(_message_id(), name, offset, total, digest, data, dest=dest,
+                               extra=extra)
             answer = await _ask(caller, frame, version, timeout)
             if answer.meta["status"] != "Accepted":
                 raise TransferFailed(f"SendFile {name} to {dest} at {offset}: "
@@ -170,7 +180,7 @@ async def send_file(
             chunks += 1
             report(offset + length)
     if chunks == 0:  # an empty file still needs its one (empty) chunk
-        frame = send_chunk(_message_id(), name, 0, 0, digest, b"", dest=dest)
+        frame = send_chunk(_message_id(), name, 0, 0, digest, b"", dest=dest, extra=extra)
         answer = await _ask(caller, frame, version, timeout)
         if answer.meta["status"] != "Accepted":
             raise TransferFailed(f"SendFile {name} to {dest}: {_refusal(answer.meta)}")

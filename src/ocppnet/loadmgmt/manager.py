@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ocppnet.errors import OcppNetError
 from ocppnet.loadmgmt.allocator import EvseDemand, EvseKey, allocate, with_hysteresis
@@ -25,10 +25,6 @@ from ocppnet.node.endpoint import LocalEndpoint
 from ocppnet.node.link_state import FrameEvent
 from ocppnet.node.router import Router
 from ocppnet.rpc.frames import Call, CallResult
-from ocppnet.transport.handlers import Handlers
-
-if TYPE_CHECKING:
-    from ocppnet.node.service import Node
 
 log = logging.getLogger("ocppnet.loadmgmt")
 
@@ -54,17 +50,12 @@ class LoadManager:
         self.sent_at: dict[EvseKey, float] = {}
         """When (``clock``) each of those limits was accepted."""
         self.grid_limit_w: float | None = None
+        self.sign: Callable[[str, dict[str, Any], str], dict[str, Any]] | None = None
+        """``sign(action, payload, version)``: sign each SetChargingProfile (stations that
+        require signed profiles); None sends them unsigned."""
         self.rebalances = 0
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-
-    @classmethod
-    def for_node(cls, node: Node, config: LoadConfig) -> LoadManager:
-        """Attach to ``node``, reusing its local application when it already is an endpoint."""
-        local = node.router.local
-        endpoint = local if isinstance(local, LocalEndpoint) else LocalEndpoint(
-            node.router, Handlers(), call_timeout=config.call_timeout_s)
-        return cls(node.router, endpoint, config)
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -192,6 +183,8 @@ class LoadManager:
                                                                  evse_id),
             stack_level=self.config.stack_level)
         conn = self.endpoint.connection(station, version)
+        if self.sign is not None:
+            payload = self.sign("SetChargingProfile", payload, conn.version)
         try:
             answer = await conn.call("SetChargingProfile", payload,
                                      timeout=self.config.call_timeout_s)

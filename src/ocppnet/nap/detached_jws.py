@@ -65,15 +65,21 @@ def _unb64(text: str, what: str) -> bytes:
         raise DetachedJwsError(f"{what} is not base64url") from None
 
 
+def _jose(key: PrivateKey | PublicKey) -> tuple[str, type[hashes.HashAlgorithm] | None, int]:
+    ours = algorithm_of(key)
+    if ours not in _JOSE:  # e.g. an RSA key: exports are signed with EC or Ed25519 keys
+        raise DetachedJwsError(f"a {ours} key cannot sign an export (use ES256/384/512, Ed25519)")
+    return _JOSE[ours]
+
+
 def jose_algorithm(key: PrivateKey | PublicKey) -> str:
     """The JOSE ``alg`` of a key (ES256, ES384, ES512 or Ed25519)."""
-    return _JOSE[algorithm_of(key)][0]
+    return _jose(key)[0]
 
 
 def sign_detached(content: bytes, key: PrivateKey, *, content_type: str | None = None) -> str:
     """A compact JWS with detached payload over ``content``."""
-    ours = algorithm_of(key)
-    alg, digest, size = _JOSE[ours]
+    alg, digest, size = _jose(key)
     header: dict[str, Any] = {"alg": alg, "kid": key_id(key)}
     if content_type is not None:
         header["cty"] = content_type
@@ -82,7 +88,7 @@ def sign_detached(content: bytes, key: PrivateKey, *, content_type: str | None =
     if isinstance(key, ed25519.Ed25519PrivateKey):
         signature = key.sign(signing_input)
     else:
-        assert digest is not None
+        assert digest is not None and isinstance(key, ec.EllipticCurvePrivateKey)
         r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(digest())))
         signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
     return f"{protected}..{_b64(signature)}"
@@ -113,7 +119,7 @@ def verify_detached(content: bytes, jws: str, trusted: Mapping[str, PublicKey]) 
     key = trusted.get(kid)
     if key is None:
         raise DetachedJwsError(f"signed by key {kid}, which is not trusted")
-    alg, digest, size = _JOSE[algorithm_of(key)]
+    alg, digest, size = _jose(key)
     if header.get("alg") != alg:
         raise DetachedJwsError(f"alg {header.get('alg')!r} does not match key {kid} ({alg})")
     signature = _unb64(signature_b64, "signature")
@@ -122,7 +128,7 @@ def verify_detached(content: bytes, jws: str, trusted: Mapping[str, PublicKey]) 
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, signing_input)
         else:
-            assert digest is not None
+            assert digest is not None and isinstance(key, ec.EllipticCurvePublicKey)
             if len(signature) != 2 * size:
                 raise DetachedJwsError(
                     f"an {alg} signature has {2 * size} bytes, got {len(signature)}")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from ocppnet.errors import ConnectionClosed
 from ocppnet.node.application import BinaryApplication
-from ocppnet.node.link_state import AttachedLink
+from ocppnet.node.link_state import AttachedLink, write_failed
 from ocppnet.rpc.binary import BinaryFrame, encode_binary
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame, MessageType, Send
 
@@ -76,11 +76,7 @@ class BinaryFrames:
         try:
             await attached.binary(encode_binary(frame))
         except ConnectionClosed as exc:
-            log.info(
-                "event=write_failed node=%s link=%s message_id=%s reason=%r",
-                self.node_id, link_id, frame.message_id, exc.description,
-            )
-            return False
+            return write_failed(attached, self.node_id, frame.message_id, exc)
         attached.frames_out += 1
         return True
 

@@ -14,8 +14,8 @@ from typing import Any
 from ocppnet.api import ApiSection
 from ocppnet.cli.main import run_async
 from ocppnet.config import load_section
-from ocppnet.node.config import load_config
 from ocppnet.node.service import Node
+from ocppnet.security.node_guard import signature_guard
 
 
 def register(subparsers: Any) -> None:
@@ -32,13 +32,28 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from ocppnet.grid.node_site import load_node_file
+
+    config, grid, security = load_node_file(args.config)  # [node.grid] and [security]
     api = load_section(args.config, "api", ApiSection, required=False)
-    return run_async(_serve(Node(config, api=api)))
+    node = Node(config, api=api)
+    if security is not None:  # [security]: the node's guard on what it forwards
+        node.router.guards.append(signature_guard(security, node_id=config.id))
+    return run_async(_serve(node, grid, security))
 
 
-async def _serve(node: Node) -> int:
+async def _serve(node: Node, grid: Any = None, security: Any = None) -> int:
     await node.start()
+    site = None
+    if grid is not None:
+        from ocppnet.grid.node_site import NodeGridSite
+
+        try:
+            site = NodeGridSite(node, grid, security)
+            await site.start()
+        except BaseException:
+            await node.stop()
+            raise
     print(
         f"ocppnet node {node.config.id}: listening on "
         f"{'wss' if node.config.security_profile >= 2 else 'ws'}://{node.config.host}:{node.port}/"
@@ -52,6 +67,8 @@ async def _serve(node: Node) -> int:
     try:
         await stop.wait()
     finally:
+        if site is not None:
+            await site.stop()
         await node.stop()
     return 0
 

@@ -10,19 +10,33 @@ of keys (checked against these fields by tests/docs) and examples/node-a.toml.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from ocppnet.config import Section, parse_section, read_toml
+from ocppnet.config import Section, in_range, parse_section, read_toml
 from ocppnet.errors import ConfigError
+from ocppnet.grid.config import GridSiteSection
 from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.node.mirror_config import MirrorSection
 from ocppnet.plausibility.config import PlausibilityConfig
 from ocppnet.routing import DEFAULT_ROUTE, ForwardingFilter, is_node_id
+from ocppnet.routing.ids import NodeId
 from ocppnet.rpc.versions import SUBPROTOCOLS
+from ocppnet.transport.options import LinkOptions
 
 UpstreamMode = Literal["overlay", "standard", "auto"]
+Port = Annotated[int, in_range(0, 65535)]
+
+
+def _ws_url(value: str) -> str:
+    if not value.startswith(("ws://", "wss://")):
+        raise ValueError(f"{value!r} must start with ws:// or wss://")
+    return value
+
+
+WsUrl = Annotated[str, AfterValidator(_ws_url)]
+"""A WebSocket URL (``ws://`` or ``wss://``), for every section that dials an upstream."""
 
 
 def _subprotocols(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -40,12 +54,6 @@ def _weight(value: int) -> int:
     return value
 
 
-def _port(value: int | None) -> int | None:
-    if value is not None and not 0 <= value <= 65535:
-        raise ValueError("must be 0..65535")
-    return value
-
-
 def _positive(value: float) -> float:
     if not value > 0:
         raise ValueError("must be > 0")
@@ -56,7 +64,7 @@ class UpstreamConfig(Section):
     """One upstream peer: a CSMS, a grid operator's or an analytics service's endpoint."""
 
     id: str = Field(description="the upstream's overlay id (a node id, or `CSMS`)")
-    url: str = Field(description="`ws://` or `wss://` URL")
+    url: WsUrl = Field(description="`ws://` or `wss://` URL")
     mode: UpstreamMode = Field(
         default="auto", description="`overlay`, `standard` (one link per station) or `auto`")
     password: str | None = Field(default=None, description="Basic auth password of this node")
@@ -77,13 +85,6 @@ class UpstreamConfig(Section):
     def _id(cls, value: str) -> str:
         if not is_node_id(value) and value != "CSMS":
             raise ValueError(f"{value!r} is not a valid node id")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("ws://", "wss://")):
-            raise ValueError(f"{value!r} must start with ws:// or wss://")
         return value
 
     @field_validator("tls_ca")
@@ -118,9 +119,9 @@ class StaticRoute(Section):
 class NodeConfig(Section):
     """The ``[node]`` table."""
 
-    id: str = Field(description="this node's id (not `CSMS`, `*`, `*default*`)")
+    id: NodeId = Field(description="this node's id (not `CSMS`, `*`, `*default*`)")
     host: str = Field(default="127.0.0.1", description="downstream listen address")
-    port: int = Field(default=0, description="downstream listen port; 0 = any free port")
+    port: Port = Field(default=0, description="downstream listen port; 0 = any free port")
     security_profile: int = Field(
         default=0, description="0 plain, 1 Basic, 2 TLS + Basic, 3 mutual TLS")
     passwords: dict[str, str] = Field(
@@ -134,7 +135,14 @@ class NodeConfig(Section):
         default=None, validate_default=True, description="client CA (profile 3)")
     subprotocols: tuple[str, ...] = Field(
         default=("ocpp2.0.1", "ocpp2.1", "ocpp1.6"), description="offered downstream")
-    hop_limit: int = Field(default=16, description="1..64")
+    hop_limit: Annotated[int, in_range(1, 64)] = Field(default=16, description="1..64")
+    ping_interval: float | None = Field(
+        default=20.0, description="seconds between WebSocket pings on every link (none: off)")
+    ping_timeout: float | None = Field(
+        default=20.0, description="a link whose pong is this late is closed (half-open peer)")
+    send_buffer_limit: int | None = Field(
+        default=1_048_576, description="bytes waiting for a station that does not read, "
+                                       "beyond which its link is closed (none: no bound)")
     learned_ttl: float = Field(default=300.0, description="seconds a learned route lives (> 0)")
     request_timeout: float = Field(
         default=60.0, description="seconds a forwarded request waits before NetworkingError (> 0)")
@@ -143,7 +151,7 @@ class NodeConfig(Section):
     queue: str | None = Field(
         default=None, description="SQLite file of the store-and-forward queue; none = no queueing")
     http_host: str = Field(default="127.0.0.1", description="JSON introspection endpoint address")
-    http_port: int | None = Field(default=None, description="JSON introspection endpoint port")
+    http_port: Port | None = Field(default=None, description="JSON introspection endpoint port")
     upstreams: tuple[UpstreamConfig, ...] = Field(
         default=(), description="`[[node.upstreams]]`, see below")
     routes: tuple[StaticRoute, ...] = Field(default=(), description="`[[node.routes]]`, see below")
@@ -157,13 +165,30 @@ class NodeConfig(Section):
         default=None, description="`[node.plausibility]`: check what stations report")
     mirror: MirrorSection | None = Field(
         default=None, description="`[node.mirror]`: copy station telemetry to a twin")
+    grid: GridSiteSection | None = Field(
+        default=None, description="`[node.grid]`: enforce a grid operator's limits here")
 
-    @field_validator("id")
+    @field_validator("ping_interval", "ping_timeout")
     @classmethod
-    def _id(cls, value: str) -> str:
-        if not is_node_id(value):
-            raise ValueError(f"{value!r} is not a valid node id")
+    def _seconds(cls, value: float | None) -> float | None:
+        if value is not None and not value > 0:
+            raise ValueError("must be > 0 (or absent)")
         return value
+
+    @field_validator("send_buffer_limit")
+    @classmethod
+    def _limit(cls, value: int | None) -> int | None:
+        if value is not None and value < 65_536:
+            raise ValueError("must be >= 65536 bytes (or absent)")
+        return value
+
+    def link_options(self) -> LinkOptions:
+        """The WebSocket settings of every link of this node."""
+        # a peer that missed its pong will not answer a close either: waiting the usual 5 s
+        # for the closing handshake would keep a dead link in the table that much longer
+        close = 5.0 if self.ping_timeout is None else min(5.0, self.ping_timeout)
+        return LinkOptions(ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+                           close_timeout=close, send_buffer_limit=self.send_buffer_limit)
 
     @field_validator("security_profile")
     @classmethod
@@ -189,15 +214,7 @@ class NodeConfig(Section):
             raise ValueError(f"needed for security profile {profile}")
         return value
 
-    @field_validator("hop_limit")
-    @classmethod
-    def _hop_limit(cls, value: int) -> int:
-        if not 1 <= value <= 64:
-            raise ValueError("must be 1..64")
-        return value
-
     _subprotocols = field_validator("subprotocols")(_subprotocols)
-    _port = field_validator("port", "http_port")(_port)
     _positive = field_validator("learned_ttl", "request_timeout", "announce_interval")(_positive)
 
 

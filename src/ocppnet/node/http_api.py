@@ -17,10 +17,10 @@ from ocppnet.node.metrics import RouterMetrics
 from ocppnet.node.queue import ForwardQueue
 
 
-def snapshot_router(snapshot: Callable[[], dict[str, Any]]) -> APIRouter:
+def snapshot_router(snapshot: Callable[[], dict[str, Any]], path: str = "/node") -> APIRouter:
     router = APIRouter(tags=["node"], dependencies=[Depends(require_scope("read"))])
 
-    @router.get("/node", summary="routing table, links, upstreams, queue, counters")
+    @router.get(path, summary="routing table, links, upstreams, queue, counters")
     async def node() -> dict[str, Any]:
         return snapshot()
 
@@ -45,5 +45,5 @@ def node_http_app(
         registry.register(collector)
     app = api_app(f"ocppnet node {node_id}", [snapshot_router(snapshot)], auth=auth,
                   registry=registry)
-    app.include_router(snapshot_router(snapshot), prefix="/api", include_in_schema=False)
+    app.include_router(snapshot_router(snapshot, "/api/node"), include_in_schema=False)
     return app

@@ -3,13 +3,17 @@ written (FrameWriter), what a transport link must offer (TextLink), what observe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ocppnet.errors import ConnectionClosed
 from ocppnet.routing import LinkInfo
 from ocppnet.rpc.codec import encode
 from ocppnet.rpc.frames import Frame
+
+log = logging.getLogger("ocppnet.node.router")
 
 
 class FrameWriter(Protocol):
@@ -58,6 +62,17 @@ class FrameEvent:
     link_id: str
     direction: str  # "in" | "out"
     frame: Frame
+
+
+def write_failed(
+    attached: AttachedLink, node_id: str, message_id: str, exc: ConnectionClosed
+) -> bool:
+    """Log a write that failed because the link closed; False, for the writer to return."""
+    log.info(
+        "event=write_failed node=%s link=%s message_id=%s reason=%r",
+        node_id, attached.info.link_id, message_id, exc.description,
+    )
+    return False
 
 
 class RoutedLink(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from ocppnet.config import Section
-from ocppnet.routing import is_node_id
+from ocppnet.routing.ids import NodeId
 
 __all__ = ["TELEMETRY_ACTIONS", "MirrorSection"]
 
@@ -17,7 +17,7 @@ TELEMETRY_ACTIONS = ("OpenPeriodicEventStream", "NotifyPeriodicEventStream",
 class MirrorSection(Section):
     """``[node.mirror]``: what the node copies, and to whom."""
 
-    to: str = Field(description="overlay id of the analytics participant (e.g. TWIN-1)")
+    to: NodeId = Field(description="overlay id of the analytics participant (e.g. TWIN-1)")
     actions: tuple[str, ...] = Field(
         TELEMETRY_ACTIONS,
         description="requests of stations to copy (add MeterValues, TransactionEvent, "
@@ -26,13 +26,6 @@ class MirrorSection(Section):
         False, description="also forward NotifyPeriodicEventStream to the CSMS")
     read_only: bool = Field(True, description="refuse every request the target sends")
     queue: int = Field(10_000, description="copies waiting at most; more are shed and counted")
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, value: str) -> str:
-        if not is_node_id(value):
-            raise ValueError(f"{value!r} is not a valid node id")
-        return value
 
     @field_validator("queue")
     @classmethod

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from ocppnet.errors import InternalError
 from ocppnet.rpc.frames import Call
 
 _SCHEMA = """
@@ -44,6 +45,10 @@ class QueuedCall:
     enqueued_at: float
 
 
+class QueueUnavailable(InternalError):
+    """The queue could not keep a request (disk full, read-only, gone): nothing was kept."""
+
+
 class ForwardQueue:
     """A persistent FIFO of CALLs per upstream."""
 
@@ -57,6 +62,14 @@ class ForwardQueue:
         self._db.executescript(_SCHEMA)
 
     def append(self, upstream: str, source: str, call: Call, now: float) -> int:
+        """Keep ``call``; raises :class:`QueueUnavailable` when the disk cannot take it
+        (full, read-only, gone), so the caller refuses rather than acknowledges it."""
+        try:
+            return self._append(upstream, source, call, now)
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+            raise QueueUnavailable(f"queue {self.path}: {exc}") from None
+
+    def _append(self, upstream: str, source: str, call: Call, now: float) -> int:
         cur = self._db.execute(
             "INSERT INTO queue (upstream, source, message_id, action, dest, path, payload,"
             " enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -100,9 +113,14 @@ class ForwardQueue:
             for row in rows
         ]
 
+    def sources(self) -> set[str]:
+        """Originators (PATH[0]) of the requests still queued, for any upstream."""
+        return {row[0] for row in self._db.execute("SELECT DISTINCT source FROM queue")}
+
     def upstreams(self) -> list[str]:
         """Upstreams with a backlog (at start-up: what a previous run left queued)."""
         return [row[0] for row in self._db.execute("SELECT DISTINCT upstream FROM queue")]
+
 
     def count(self, upstream: str | None = None) -> int:
         if upstream is None:

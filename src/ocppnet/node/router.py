@@ -30,9 +30,10 @@ from ocppnet.node.link_state import (
     FrameWriter,
     RoutedLink,
     TextLink,
+    write_failed,
 )
 from ocppnet.node.plain_errors import plain_error
-from ocppnet.node.queue import ForwardQueue
+from ocppnet.node.queue import ForwardQueue, QueueUnavailable
 from ocppnet.node.store_forward import StoreAndForward
 from ocppnet.routing import (
     Deliver,
@@ -264,23 +265,21 @@ class Router:
 
     async def receive(self, attached: AttachedLink, message: str | bytes) -> None:
         """One text message from a link: decode, decide, execute."""
-        info = attached.info
         attached.frames_in += 1
-        result = decode(message, overlay=info.overlay, version=attached.version)
+        result = decode(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
-            return
-        await self.route(attached, result)
+        else:
+            await self.route(attached, result)
 
     async def receive_binary(self, attached: AttachedLink, message: bytes) -> None:
         """One binary message from a link: decode (length, sha256), then :meth:`route_binary`."""
-        info = attached.info
         attached.frames_in += 1
-        result = decode_binary(message, overlay=info.overlay, version=attached.version)
-        if isinstance(result, DecodeFailure):
-            await self.answer_decode_failure(attached, result, "binary_decode_failed")
-            return
-        await self.route_binary(attached, result)
+        frame = decode_binary(message, overlay=attached.info.overlay, version=attached.version)
+        if isinstance(frame, BinaryFrame):
+            await self.route_binary(attached, frame)
+        else:
+            await self.answer_decode_failure(attached, frame, "binary_decode_failed")
 
     async def answer_decode_failure(
         self, attached: AttachedLink, failure: DecodeFailure, event: str
@@ -301,7 +300,9 @@ class Router:
         """Route one decoded frame that arrived on ``attached``."""
         if self.observers:
             self._observe(attached.info.link_id, "in", frame)
-        if self.store_forward.take_answer(attached.info.link_id, frame):
+        if self.store_forward.waiting and self.store_forward.take_answer(
+            attached.info.link_id, frame
+        ):
             return
         await self.execute(self.decide(attached, frame), attached)
 
@@ -408,8 +409,31 @@ class Router:
         """Carry out ``decision``; with ``body`` it was taken on that binary frame's surrogate
         and the bytes travel (answers and errors stay text frames)."""
         version = version or (source.version if source is not None else "2.0.1")
-        if isinstance(decision, Forward):
-            await self._forward(decision, source, version, body)
+        if isinstance(decision, Forward):  # the hot path: inline, text first
+            frame = decision.frame
+            link_id = decision.link_id
+            # guards check what others send through this node (not the node's own requests,
+            # e.g. its load manager's profiles), in the version the destination checks it in
+            if self.guards and source is not None and isinstance(frame, Call):
+                reason = self._guard(frame, self._version_towards(link_id, frame, version))
+                if reason is not None:
+                    await self._refuse_guarded(link_id, frame, reason, source, version)
+                    return
+            if body is not None:
+                await self._forward_binary(link_id, frame, body, source, version)
+                return
+            if self.store_forward.backlog.get(link_id) and self.store_forward.keeps(
+                frame, version
+            ):
+                # a backlog exists: keep this station's messages behind it, in order
+                assert isinstance(frame, Call)
+                if frame.path:
+                    self.pending.pop_source(frame.path[0], frame.message_id)
+                await self._store(link_id, frame, source, version)
+                return
+            self.counters["forwarded"] += 1
+            if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
+                await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
         elif isinstance(decision, Deliver):
             self.counters["delivered"] += 1
             if body is None:
@@ -438,49 +462,41 @@ class Router:
             self.counters["dropped"] += 1
             log.info("event=dropped node=%s reason=%r", self.node_id, decision.reason)
 
-    async def _forward(
-        self, decision: Forward, source: AttachedLink | None, version: str,
-        body: BinaryFrame | None,
+    def _version_towards(self, link_id: str, frame: Frame, version: str) -> str:
+        """The OCPP version the receiver of ``frame`` speaks: its own link's when it is a
+        station's, what a neighbour announced for it otherwise (else ``version``)."""
+        target = self.links.get(link_id)
+        if target is not None and target.info.mode == "standard":
+            return target.version
+        return self.peer_versions.get(frame.dest or "", version)
+
+    async def _forward_binary(
+        self, link_id: str, carrier: Frame, body: BinaryFrame, source: AttachedLink | None,
+        version: str,
     ) -> None:
-        frame = decision.frame
-        link_id = decision.link_id
-        if self.guards and isinstance(frame, Call):
-            reason = self._guard(frame, version)
-            if reason is not None:
-                await self._refuse_guarded(link_id, frame, reason, source, version)
-                return
-        if body is not None:  # bytes: never queued; a link without binary frames is an error
-            self.counters["forwarded"] += 1
-            if await self.binary.write(link_id, rebind(body, frame)):
-                if self.observers:
-                    self._observe(link_id, "out", frame)
-            elif isinstance(frame, Call):
-                await self._not_written(
-                    link_id, frame, source, version,
-                    f"link {link_id} is down or carries no binary frames",
-                )
-            return
-        if self.store_forward.has_backlog(link_id) and self.store_forward.keeps(frame, version):
-            # a backlog exists: keep this station's messages behind it, in order
-            assert isinstance(frame, Call)
-            if frame.path:
-                self.pending.pop_source(frame.path[0], frame.message_id)
-            await self._store(link_id, frame, source, version)
-            return
+        """The bytes go on ``link_id`` (never queued); a link without binary frames is an
+        error for the sender."""
         self.counters["forwarded"] += 1
-        if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
-            # (sent stripped to a station: its pending entry answers on link loss)
-            if self.store_forward.keeps(frame, version):
-                self.pending.pop_source(frame.path[0], frame.message_id)
-                await self._store(link_id, frame, source, version)
-                return
-            await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
+        if await self.binary.write(link_id, rebind(body, carrier)):
+            if self.observers:
+                self._observe(link_id, "out", carrier)
+        elif isinstance(carrier, Call):
+            await self._not_written(
+                link_id, carrier, source, version,
+                f"link {link_id} is down or carries no binary frames", keep=False,
+            )
 
     async def _not_written(
         self, link_id: str, frame: Call, source: AttachedLink | None, version: str,
-        description: str,
+        description: str, *, keep: bool = True,
     ) -> None:
-        """A request could not be written on ``link_id``: its sender hears it now."""
+        """A request could not be written on ``link_id``: kept when it must not be lost (text
+        only, ``keep``), else its sender hears it now. (A text request sent stripped to a
+        station is not handled here: its pending entry answers when the link is lost.)"""
+        if keep and self.store_forward.keeps(frame, version):
+            self.pending.pop_source(frame.path[0], frame.message_id)
+            await self._store(link_id, frame, source, version)
+            return
         origin = self._forget_request(link_id, frame)
         if origin is None:
             return
@@ -525,8 +541,21 @@ class Router:
     async def _store(
         self, upstream: str, frame: Call, source: AttachedLink | None, version: str
     ) -> None:
-        """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up."""
-        ack = self.store_forward.store(upstream, frame, version)
+        """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up.
+
+        A queue that cannot keep it (disk full) refuses it with InternalError: the station
+        keeps it and tries again; nothing is acknowledged that was not kept."""
+        try:
+            ack: Frame = self.store_forward.store(upstream, frame, version)
+        except QueueUnavailable as exc:
+            self.counters["rejected"] += 1
+            log.error("event=queue_unavailable node=%s upstream=%s action=%s message_id=%s "
+                      "reason=%r", self.node_id, upstream, frame.action, frame.message_id,
+                      exc.description)
+            origin = frame.path[0] if frame.path else None
+            ack = CallError(frame.message_id, "InternalError",
+                            f"{self.node_id} cannot keep it now (its queue is unavailable); "
+                            "try again later", {}, dest=origin, path=(self.node_id,))
         await self._answer(source, ack, version)
         if source is not None and upstream in self.links:
             self.store_forward.start_drain(upstream)
@@ -651,11 +680,7 @@ class Router:
         try:
             await attached.writer.write(frame)
         except ConnectionClosed as exc:
-            log.info(
-                "event=write_failed node=%s link=%s message_id=%s reason=%r",
-                self.node_id, link_id, frame.message_id, exc.description,
-            )
-            return False
+            return write_failed(attached, self.node_id, frame.message_id, exc)
         attached.frames_out += 1
         if self.observers:
             self._observe(link_id, "out", frame)

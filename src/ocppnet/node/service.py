@@ -16,8 +16,10 @@ from typing import Any
 
 from ocppnet.api import ApiSection, TokenTable, serve_api
 from ocppnet.errors import ConfigError
+from ocppnet.loadmgmt.config import LoadConfig
 from ocppnet.loadmgmt.manager import LoadManager
 from ocppnet.node.config import NodeConfig
+from ocppnet.node.endpoint import LocalEndpoint
 from ocppnet.node.http_api import node_http_app
 from ocppnet.node.mirror import Mirror, MirrorCollector
 from ocppnet.node.queue import ForwardQueue
@@ -28,13 +30,24 @@ from ocppnet.plausibility.checker import PlausibilityChecker
 from ocppnet.plausibility.node_guard import plausibility_guard
 from ocppnet.routing import DEFAULT_ROUTE, LinkInfo, build_announcement
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
+from ocppnet.transport.handlers import Handlers
+from ocppnet.transport.http import HttpServer
 from ocppnet.transport.link import Link
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.security import ServerSecurity, StaticPasswords
 from ocppnet.transport.server import LinkServer, serve
-from ocppnet.web.api import HttpServer
+from ocppnet.transport.tasks import cancel_and_wait
 
 log = logging.getLogger("ocppnet.node")
+
+
+def load_manager_for(router: Router, config: LoadConfig) -> LoadManager:
+    """A load manager on ``router``, reusing its local application when it already is an
+    endpoint (docs/load-management.md); the caller starts it."""
+    local = router.local
+    endpoint = local if isinstance(local, LocalEndpoint) else LocalEndpoint(
+        router, Handlers(), call_timeout=config.call_timeout_s)
+    return LoadManager(router, endpoint, config)
 
 
 def node_security(config: NodeConfig) -> ServerSecurity:
@@ -77,7 +90,7 @@ class Node:
         self.config = config
         self.api = api  # [api] tokens of the HTTP server (http_port)
         self.security = security
-        self.options = options or LinkOptions()
+        self.options = options or config.link_options()
         self.queue = ForwardQueue(config.queue) if config.queue else None
         self.router = Router(
             config.id,
@@ -164,7 +177,7 @@ class Node:
         if self.mirror is not None:
             self._tasks.append(asyncio.create_task(self.mirror.run(), name="mirror"))
         if self.config.load_management is not None:
-            self.load_manager = LoadManager.for_node(self, self.config.load_management)
+            self.load_manager = load_manager_for(self.router, self.config.load_management)
             self.load_manager.start()
         if self.config.http_port is not None:
             app = node_http_app(self.config.id, self.router, self.snapshot, auth=self.api,
@@ -187,11 +200,7 @@ class Node:
         if self.load_manager is not None:
             await self.load_manager.stop()
             self.load_manager = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.http is not None:
             await self.http.close()
@@ -268,7 +277,10 @@ class Node:
 
     async def announce(self) -> None:
         now = self.router.clock()
-        destinations = self.router.table.downstream_destinations(now)
+        destinations = sorted(
+            {*self.router.table.downstream_destinations(now),
+             *self.router.store_forward.answering_for()} - {self.config.id}
+        )
         ttl = max(1, int(self.config.announce_interval * 3))
         versions = dict(self.router.peer_versions)
         for attached in self.router.links.values():

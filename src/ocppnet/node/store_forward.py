@@ -11,8 +11,8 @@ router's links (a read-only mapping) to write the backlog. The semantics are in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -22,6 +22,7 @@ from ocppnet.node.offline import must_not_lose, offline_ack
 from ocppnet.node.queue import ForwardQueue
 from ocppnet.routing import frame_for_link
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
+from ocppnet.transport.tasks import cancel_and_wait
 
 log = logging.getLogger("ocppnet.node.router")
 
@@ -34,6 +35,7 @@ class Drain:
     waiters: dict[tuple[str, str], asyncio.Future[Frame]] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
 class StoreAndForward:
     """The persistent queue per upstream and its in-order drain.
 
@@ -41,25 +43,17 @@ class StoreAndForward:
     in it); ``links`` is the router's table of attached links, only read here.
     """
 
-    def __init__(
-        self,
-        node_id: str,
-        queue: ForwardQueue | None,
-        links: Mapping[str, AttachedLink],
-        counters: dict[str, int],
-        *,
-        drain_timeout: float = 30.0,
-        wallclock: Callable[[], float],
-    ) -> None:
-        self.node_id = node_id
-        self.queue = queue
-        self.links = links
-        self.counters = counters
-        self.drain_timeout = drain_timeout
-        self.wallclock = wallclock
-        self.backlog: dict[str, int] = {}
-        """Requests kept per upstream (what ``snapshot()["queued"]`` shows)."""
-        self._drains: dict[str, Drain] = {}
+    node_id: str
+    queue: ForwardQueue | None
+    links: Mapping[str, AttachedLink]
+    counters: dict[str, int]
+    drain_timeout: float = 30.0
+    wallclock: Callable[[], float] = time.time
+    backlog: dict[str, int] = field(default_factory=dict)
+    """Requests kept per upstream (what ``snapshot()["queued"]`` shows)."""
+    waiting: int = 0
+    """Drained requests waiting for their answer now (0: :meth:`take_answer` takes nothing)."""
+    _drains: dict[str, Drain] = field(default_factory=dict, repr=False)
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -70,12 +64,7 @@ class StoreAndForward:
                 self.backlog[upstream] = self.queue.count(upstream)
 
     async def stop(self) -> None:
-        tasks = [d.task for d in self._drains.values() if d.task is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(d.task for d in self._drains.values() if d.task is not None)
 
     def link_up(self, link_id: str) -> None:
         """An upstream came up: send its backlog."""
@@ -92,15 +81,19 @@ class StoreAndForward:
 
     # --- what the router asks -----------------------------------------------------------
 
+    def answering_for(self) -> set[str]:
+        """Stations whose kept requests still wait for the upstream's answer: the node must
+        stay their route (announced) until the drain has them answered, even when they left."""
+        if self.queue is None or not any(self.backlog.values()):
+            return set()
+        return self.queue.sources()
+
     def keeps(self, frame: Frame, version: str) -> bool:
         """True when ``frame`` is a request this node keeps rather than loses."""
         return (
             isinstance(frame, Call) and self.queue is not None
             and must_not_lose(version, frame.action)
         )
-
-    def has_backlog(self, upstream: str) -> bool:
-        return bool(self.backlog.get(upstream))
 
     def take_answer(self, link_id: str, frame: Frame) -> bool:
         """True when ``frame`` (read on ``link_id``) answers a request of the drain."""
@@ -163,6 +156,7 @@ class StoreAndForward:
                 key = (item.source, item.call.message_id)
                 future: asyncio.Future[Frame] = loop.create_future()
                 drain.waiters[key] = future
+                self.waiting += 1
                 try:
                     await attached.writer.write(frame_for_link(item.call, attached.info))
                     answer = await asyncio.wait_for(future, self.drain_timeout)
@@ -174,6 +168,7 @@ class StoreAndForward:
                     return
                 finally:
                     drain.waiters.pop(key, None)
+                    self.waiting -= 1
                 if isinstance(answer, CallError) and answer.error_code == "NetworkingError":
                     log.warning(
                         "event=drain_paused node=%s upstream=%s reason=%r",

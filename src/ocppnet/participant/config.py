@@ -29,7 +29,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ocppnet.config import RelPath, Section, parse_section, read_toml
 from ocppnet.errors import ConfigError
-from ocppnet.node.config import UpstreamConfig
+from ocppnet.node.config import UpstreamConfig, WsUrl
 from ocppnet.routing import is_node_id
 from ocppnet.rpc.versions import subprotocol_for_version
 from ocppnet.security.context import SecurityContext
@@ -55,19 +55,12 @@ class UpstreamSection(Section):
     """One overlay upstream: a CSMS or a networking node that accepts overlay links."""
 
     id: str = Field(description="the upstream's node id (its link id here)")
-    url: str = Field(description="ws:// or wss:// address of its OCPP endpoint")
+    url: WsUrl = Field(description="ws:// or wss:// address of its OCPP endpoint")
     password: str | None = Field(None, description="Basic-auth password (profiles 1 and 2)")
     tls_ca: RelPath | None = Field(None, description="CA file for a wss:// upstream")
     tls_cert: RelPath | None = Field(None, description="client certificate (profile 3)")
     tls_key: RelPath | None = Field(None, description="client key (profile 3)")
     priority: int = Field(0, description="lower wins while up; higher ones are fail-over")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("ws://", "wss://")):
-            raise ValueError(f"{value!r} must start with ws:// or wss://")
-        return value
 
     @model_validator(mode="after")
     def _tls(self) -> UpstreamSection:

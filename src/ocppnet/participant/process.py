@@ -13,7 +13,6 @@ the preferred one is down and back when it returns (docs/routing.md "Precedence"
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -31,12 +30,14 @@ from ocppnet.participant.config import ParticipantSection
 from ocppnet.routing import CSMS, DEFAULT_ROUTE
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import Clock, secure_handlers, wall_clock
 from ocppnet.security.signer import CommandSigner
+from ocppnet.security.verdicts import Clock, wall_clock
 from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import Handlers
-from ocppnet.web.api import HttpServer, serve_http
+from ocppnet.transport.http import HttpServer, serve_http
+from ocppnet.transport.secured import secure_handlers, signed_call
+from ocppnet.transport.tasks import cancel_and_wait
 
 __all__ = ["Participant"]
 
@@ -122,11 +123,7 @@ class Participant:
                 task.cancel()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.http is not None:
             await self.http.close()
@@ -173,7 +170,11 @@ class Participant:
 
         Raises CallErrorReceived (e.g. SecurityError from the station or a node on the way),
         UnknownClient, CallTimeout, ConnectionClosed, and SecurityError when the response
-        does not satisfy this participant's incoming policy."""
+        does not satisfy this participant's incoming policy. With ``[security] jws = "send"``
+        on OCPP 2.1 the request goes out as ``<action>-Signed`` (security/jws.py)."""
+        if self.security is not None and self.security.wants_jws(self.version):
+            return await signed_call(self.connection(dest), self.security, action, payload,
+                                     clock=self.clock, timeout=timeout)
         return await self.call_signed(dest, action, self.sign(action, payload), timeout=timeout)
 
     async def call_signed(

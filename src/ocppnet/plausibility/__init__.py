@@ -1,6 +1,6 @@
 """Plausibility checks on what stations in the street report (energy, power, time, SoC, seqNo).
 
-The checker is pure (:mod:`.checker`); :mod:`.node_guard` and :mod:`.endpoint` enforce it at a
+The checker is pure (:mod:`.checker`); :mod:`.node_guard` and :mod:`.handlers` enforce it at a
 networking node or a CSMS. See docs/plausibility.md.
 """
 

@@ -1,9 +1,13 @@
 """End-to-end signatures (docs/signatures.md): keys, RFC 8785, sign/verify, policies, roles.
 
-Pure except ``keystore``. Most callers need only :class:`SecurityContext` and the value types
-it returns; the submodules hold one concept each. The integration modules attach the core to
-the network and are not imported here: ``endpoint`` (Handlers wrapper, signed calls),
-``node_guard`` (router guard) and ``signer`` (pure); a signing overlay node is a
+Pure except the file side (``keystore``, ``ca_store``, ``trust_files``, ``settings``), and
+importing nothing of asyncio, transport, node or web (tests/test_layers.py checks it). Most
+callers need only :class:`SecurityContext` and the value types it returns; the submodules hold
+one concept each: ``jws`` (OCPP 2.1 signed messages), ``certificates`` (owner CA, signer
+certificates, CRLs), ``key_management`` (AddTrustedKey/RevokeTrustedKey), ``file_signatures``
+(signed firmware). ``node_guard`` (a router guard: a function of a request) and ``signer`` are
+pure too and not imported here; the Connection-side wrapper (Handlers, signed calls) is
+:mod:`ocppnet.transport.secured`, and a signing overlay node is a
 :class:`ocppnet.participant.Participant`.
 """
 

@@ -13,11 +13,13 @@ is passed in, nothing is read from disk (load keys with :class:`KeyStore` first)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ocppnet.errors import SecurityError
 from ocppnet.security import management
+from ocppnet.security.jws import sign_jws
+from ocppnet.security.key_management import add_trusted_key, revoke_trusted_key
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicyDecision, PolicyEngine, PolicySet
 from ocppnet.security.replay import ReplayCache
@@ -25,13 +27,15 @@ from ocppnet.security.roles import Authorization, RoleSet
 from ocppnet.security.signatures import canonical_payload, sign
 from ocppnet.security.trust import TrustStore
 
-__all__ = ["SecurityContext"]
+__all__ = ["JWS_MODES", "SecurityContext"]
+
+JWS_MODES = ("off", "accept", "send")
 
 
 class SecurityContext:
     """Signing keys (by key id and by name) + PolicyEngine; policies/roles change remotely."""
 
-    __slots__ = ("_keys", "engine")
+    __slots__ = ("_keys", "engine", "jws", "jws_key")
 
     def __init__(
         self,
@@ -41,7 +45,17 @@ class SecurityContext:
         policies: PolicySet | None = None,
         roles: RoleSet | None = None,
         replay: ReplayCache | None = None,
+        jws: str = "accept",
+        jws_key: str | None = None,
     ) -> None:
+        """``jws``: OCPP 2.1 signed messages ``off`` (refused as unknown actions), ``accept``
+        (verified like ours, answered with a signed reply) or ``send`` (also sign our own
+        outgoing 2.1 requests that way). ``jws_key`` names the key for JWS replies when the
+        outgoing policy names none (default: the first ES256/RSA-capable signing key)."""
+        if jws not in JWS_MODES:
+            raise ValueError(f"jws must be one of {', '.join(JWS_MODES)}, not {jws!r}")
+        self.jws = jws
+        self.jws_key = jws_key
         named = signing_keys.items() if isinstance(signing_keys, Mapping) else (
             (k.key_id, k) for k in signing_keys
         )
@@ -51,6 +65,10 @@ class SecurityContext:
             self._keys[pair.key_id] = pair
         cache = replay if replay is not None else ReplayCache()
         self.engine = PolicyEngine(policies or PolicySet(), trust, roles, cache)
+
+    def signing_keys(self) -> dict[str, KeyPair]:
+        """The signing keys by name and by key id."""
+        return dict(self._keys)
 
     @property
     def policies(self) -> PolicySet:
@@ -91,10 +109,44 @@ class SecurityContext:
         return out
 
     def check_incoming(
-        self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime
+        self, action: str, kind: str, payload: Mapping[str, Any], *, version: str, now: datetime,
+        message_type_id: int | None = None,
     ) -> PolicyDecision:
-        """Verify signatures and apply the incoming policy (and role constraints if it says so)."""
-        return self.engine.check_incoming(action, kind, payload, version, now)
+        """Verify signatures and apply the incoming policy (and role constraints if it says so).
+
+        ``action`` may be an OCPP 2.1 ``<Action>-Signed``: the JWS is verified, the policy of
+        ``<Action>`` applies and ``decision.payload`` is the encapsulated message.
+        """
+        return self.engine.check_incoming(action, kind, payload, version, now,
+                                          message_type_id=message_type_id)
+
+    def wants_jws(self, version: str) -> bool:
+        """Whether outgoing requests on a link of ``version`` go out as ``<Action>-Signed``."""
+        return self.jws == "send" and version.removeprefix("ocpp") == "2.1"
+
+    def jws_signer(self, action: str, kind: str) -> KeyPair:
+        """The key that signs a JWS for ``action``: the first JWS-capable key the outgoing
+        policy names, else ``jws_key``, else the first JWS-capable key; SecurityError if none."""
+        names = [*self.engine.outgoing(action, kind)]
+        if self.jws_key:
+            names.append(self.jws_key)
+        else:
+            names.extend(self._keys)
+        for name in names:
+            pair = self._keys.get(name)
+            if pair is not None and pair.algorithm in ("secp256r1", "rsa"):
+                return pair
+        raise SecurityError(f"no ES256/RSA signing key for a signed {action} (OCPP 2.1 JWS)")
+
+    def seal(
+        self, action: str, kind: str, payload: Mapping[str, Any], *, now: datetime,
+        message_type_id: int | None = None,
+    ) -> dict[str, Any]:
+        """``payload`` as the flattened JWS of an OCPP 2.1 ``<action>-Signed`` message."""
+        mtid = message_type_id if message_type_id is not None else (
+            2 if kind == "request" else 3)
+        return sign_jws(payload, action=action, message_type_id=mtid,
+                        key=self.jws_signer(action, kind), now=now)
 
     def authorize(
         self, action: str, payload: Mapping[str, Any], signer_roles: Iterable[str]
@@ -102,10 +154,18 @@ class SecurityContext:
         return self.engine.roles.authorize(action, payload, signer_roles)
 
     def handle_management(
-        self, action: str, payload: Mapping[str, Any], decision: PolicyDecision
+        self, action: str, payload: Mapping[str, Any], decision: PolicyDecision,
+        *, now: datetime | None = None,
     ) -> dict[str, Any]:
-        """Apply a signed Add/Delete SignaturePolicy/UserRole request; returns the response."""
+        """Apply a signed Add/Delete SignaturePolicy/UserRole or Add/RevokeTrustedKey request
+        (``now``: wall time, needed by the latter); returns the response."""
         engine = self.engine
+        if action in ("AddTrustedKey", "RevokeTrustedKey"):
+            at = now if now is not None else datetime.now(UTC)
+            apply = add_trusted_key if action == "AddTrustedKey" else revoke_trusted_key
+            k = apply(engine.trust, engine.roles, payload, decision.verdicts, now=at)
+            engine.roles = k.state
+            return k.response
         if action == "AddSignaturePolicy":
             p = management.add_signature_policy(engine.policies, engine.roles, payload,
                                                 decision.verdicts)

@@ -2,7 +2,9 @@
 
 Algorithm names are the ``algorithm`` values on the wire (WWCP_OCPP uses the same curve names):
 ``secp256r1`` (ECDSA/SHA-256), ``secp384r1`` (ECDSA/SHA-384), ``secp521r1`` (ECDSA/SHA-512) and
-``ed25519``. A key id is base64url (no padding) of SHA-256 over the DER SubjectPublicKeyInfo.
+``ed25519``. RSA keys (``rsa``, at least 2048 bits) exist for OCPP 2.1 JWS only (RS256/RS384,
+security/jws.py); our own signature form does not use them. A key id is base64url (no padding)
+of SHA-256 over the DER SubjectPublicKeyInfo.
 Private key material never appears in ``repr`` or ``str``.
 """
 
@@ -15,10 +17,11 @@ from typing import TypeAlias
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 __all__ = [
     "ALGORITHMS",
+    "KEY_ALGORITHMS",
     "KeyMaterialError",
     "KeyPair",
     "PrivateKey",
@@ -32,8 +35,8 @@ __all__ = [
     "public_pem",
 ]
 
-PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-PublicKey: TypeAlias = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+PublicKey: TypeAlias = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 
 _CURVES: dict[str, tuple[type[ec.EllipticCurve], type[hashes.HashAlgorithm]]] = {
     "secp256r1": (ec.SECP256R1, hashes.SHA256),
@@ -41,6 +44,9 @@ _CURVES: dict[str, tuple[type[ec.EllipticCurve], type[hashes.HashAlgorithm]]] = 
     "secp521r1": (ec.SECP521R1, hashes.SHA512),
 }
 ALGORITHMS: tuple[str, ...] = (*_CURVES, "ed25519")
+#: what a key store can hold: ours plus RSA (JWS only)
+KEY_ALGORITHMS: tuple[str, ...] = (*ALGORITHMS, "rsa")
+_RSA_MIN_BITS = 2048
 
 
 class KeyMaterialError(ValueError):
@@ -51,8 +57,12 @@ def generate(algorithm: str) -> PrivateKey:
     """A fresh private key for one of :data:`ALGORITHMS`."""
     if algorithm == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
+    if algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=_RSA_MIN_BITS)
     if algorithm not in _CURVES:
-        raise KeyMaterialError(f"unknown algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})")
+        raise KeyMaterialError(
+            f"unknown algorithm {algorithm!r} (known: {', '.join(KEY_ALGORITHMS)})"
+        )
     return ec.generate_private_key(_CURVES[algorithm][0]())
 
 
@@ -65,6 +75,10 @@ def algorithm_of(key: PrivateKey | PublicKey) -> str:
         if name in _CURVES:
             return name
         raise KeyMaterialError(f"unsupported curve {name!r}")
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        if key.key_size < _RSA_MIN_BITS:
+            raise KeyMaterialError(f"RSA key of {key.key_size} bits (at least {_RSA_MIN_BITS})")
+        return "rsa"
     raise KeyMaterialError(f"unsupported key type {type(key).__name__}")
 
 
@@ -86,7 +100,8 @@ def key_id(key: PublicKey | PrivateKey) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-_PRIVATE_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
+_PRIVATE_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)
+_PUBLIC_TYPES = (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, rsa.RSAPublicKey)
 
 
 def private_pem(key: PrivateKey) -> bytes:
@@ -124,7 +139,7 @@ def load_public_pem(data: bytes) -> PublicKey:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyMaterialError(f"not a usable PEM public key: {exc}") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+    if not isinstance(key, _PUBLIC_TYPES):
         raise KeyMaterialError(f"unsupported public key type {type(key).__name__}")
     algorithm_of(key)
     return key
@@ -137,10 +152,12 @@ class KeyPair:
     private_key: PrivateKey = field(repr=False)
     key_id: str
     algorithm: str
+    #: the key's certificate chain as ``x5c`` (base64 DER, leaf first; empty: no certificate)
+    chain: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
-    def of(cls, private_key: PrivateKey) -> KeyPair:
-        return cls(private_key, key_id(private_key), algorithm_of(private_key))
+    def of(cls, private_key: PrivateKey, chain: tuple[str, ...] = ()) -> KeyPair:
+        return cls(private_key, key_id(private_key), algorithm_of(private_key), chain)
 
     @classmethod
     def generate(cls, algorithm: str) -> KeyPair:

@@ -1,7 +1,9 @@
 """A node's key store on disk: a directory of PEM files, the only file I/O in security/.
 
 Layout: ``<name>.key.pem`` (PKCS#8 private key, mode 0600, written with O_EXCL so an existing
-key is never overwritten) and ``<name>.pub.pem`` (public key; alone for a peer's trusted key).
+key is never overwritten), ``<name>.pub.pem`` (public key; alone for a peer's trusted key) and
+optionally ``<name>.crt.pem`` (the key's signer certificate, chain leaf first; security/ca_store.py
+writes it and the CA files).
 The directory is created with mode 0700. Private key bytes never reach a log, ``repr`` or error.
 """
 
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocppnet.security.certificates import CertificateError, encode_chain, load_certificates
 from ocppnet.security.keys import (
     KeyMaterialError,
     KeyPair,
@@ -134,12 +138,34 @@ class KeyStore:
         return public_pem(self.public_key(name))
 
     def key_pair(self, name: str) -> KeyPair:
+        """The private key ``name``, with its certificate chain from ``<name>.crt.pem`` if any."""
+        path = self._path(name, ".key.pem")
         try:
-            return KeyPair.of(load_private_pem(self._path(name, ".key.pem").read_bytes()))
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                raise KeyStoreError(f"{path}: private key is accessible by group/others "
+                                    f"(mode {mode:04o}); chmod 600 it")
+            key = load_private_pem(path.read_bytes())
         except FileNotFoundError:
             raise KeyStoreError(f"no private key {name!r} in {self.directory}") from None
         except KeyMaterialError:
             raise KeyStoreError(f"{name}.key.pem is not a usable private key") from None
+        return KeyPair.of(key, self.chain(name, key_id(key)))
+
+    def chain(self, name: str, kid: str) -> tuple[str, ...]:
+        """``<name>.crt.pem`` as ``x5c`` (leaf first); empty without one. The leaf must certify
+        the key: a certificate for another key is refused."""
+        path = self._path(name, ".crt.pem")
+        if not path.exists():
+            return ()
+        try:
+            certs = load_certificates(path.read_bytes())
+        except CertificateError as exc:
+            raise KeyStoreError(f"{path}: {exc}") from None
+        leaf_key = certs[0].public_key()
+        if key_id(leaf_key) != kid:  # type: ignore[arg-type]
+            raise KeyStoreError(f"{path}: the certificate is for another key than {name}.key.pem")
+        return tuple(encode_chain(certs))
 
     def signing_keys(self) -> dict[str, KeyPair]:
         """Every private key, by name (for :class:`SecurityContext`)."""

@@ -27,8 +27,10 @@ __all__ = [
     "delete_user_role",
 ]
 
+#: served by SecurityContext.handle_management (Add/RevokeTrustedKey: key_management.py)
 MANAGEMENT_ACTIONS = frozenset(
-    {"AddSignaturePolicy", "DeleteSignaturePolicy", "AddUserRole", "DeleteUserRole"}
+    {"AddSignaturePolicy", "DeleteSignaturePolicy", "AddUserRole", "DeleteUserRole",
+     "AddTrustedKey", "RevokeTrustedKey"}
 )
 T = TypeVar("T")
 
@@ -59,7 +61,9 @@ def _key_problem(exc: ConfigError) -> str:
 def _refusal(
     roles: RoleSet, verdicts: Iterable[SignatureVerdict], permission: str
 ) -> str | None:
-    signer_roles = roles.roles_of(v.key_id for v in verdicts if v.valid and v.key_id)
+    valid = [v for v in verdicts if v.valid]
+    signer_roles = roles.roles_of((v.key_id for v in valid if v.key_id),
+                                  subjects=(v.subject for v in valid if v.subject))
     if roles.has_permission(signer_roles, permission):
         return None
     return f"needs a valid signature by a key whose role has {permission!r}"
@@ -116,3 +120,8 @@ def delete_user_role(
     if not isinstance(name, str) or name not in roles.roles:
         return Change(False, roles, _response(False, "UnknownRole", f"no role {name!r}"))
     return Change(True, roles.without(name), _response(True))
+
+
+#: for the other management modules (key_management.py): same responses, same refusal
+response = _response
+refusal = _refusal

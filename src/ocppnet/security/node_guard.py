@@ -9,7 +9,8 @@ the last hop. :func:`signature_guard` builds a :data:`ocppnet.node.router.Guard`
 
 The router answers a refused request with CALLERROR ``SecurityError`` to its real asker; a
 policy's ``drop`` is answered the same way (the router never swallows a request silently).
-The node keeps its own replay memory, independent of the station's.
+The node keeps its own replay memory, independent of the station's. A ``RevokeTrustedKey``
+passing through that the node's own policy accepts is applied to the node's trust too.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from collections.abc import Callable, Collection
 
 from ocppnet.rpc.frames import Call
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import Clock, verdict_summary, wall_clock
+from ocppnet.security.jws import unsigned_action
 from ocppnet.security.policy import PolicyDecision
+from ocppnet.security.verdicts import Clock, verdict_summary, wall_clock
 
 __all__ = ["NodeGuard", "signature_guard"]
 
@@ -65,6 +67,8 @@ class NodeGuard:
             except Exception:
                 log.exception("event=verdict_hook_failed node=%s", self.node_id)
         if decision.accepted:
+            if unsigned_action(call.action) == "RevokeTrustedKey":  # on its way: apply it here
+                self._learn_revocation(call, decision)
             if decision.logged_failure:
                 log.warning(
                     "event=security_accept_and_log node=%s action=%s message_id=%s reason=%r",
@@ -78,6 +82,16 @@ class NodeGuard:
             verdict_summary(decision),
         )
         return f"refused at node {self.node_id or '?'}: {decision.reason}"
+
+    def _learn_revocation(self, call: Call, decision: PolicyDecision) -> None:
+        """A RevokeTrustedKey this node may verify itself (signed by a manage_keys role it
+        trusts) revokes the key at the node as well, so the node refuses that key's next
+        command before it travels on; the request is forwarded to its destination anyway."""
+        payload = decision.payload if decision.payload is not None else call.payload  # JWS
+        response = self.security.handle_management("RevokeTrustedKey", payload, decision,
+                                                   now=self.clock())
+        log.info("event=revocation_learned node=%s key_id=%s status=%s", self.node_id,
+                 payload.get("keyId"), response.get("status"))
 
 
 def signature_guard(

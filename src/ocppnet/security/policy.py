@@ -13,7 +13,7 @@ checks the signers' role permissions and field constraints (see roles.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from ocppnet.config import Section, parse_section
 from ocppnet.errors import SecurityError
 from ocppnet.security.config import NonEmpty, tables_of
+from ocppnet.security.jws import is_signed, unsigned_action, verify_jws
 from ocppnet.security.replay import ReplayCache
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.signatures import SignatureVerdict, VerdictStatus, context_of, verify
@@ -140,6 +141,8 @@ class PolicyDecision:
     signer_roles: frozenset[str] = frozenset()
     verdicts: tuple[SignatureVerdict, ...] = ()
     logged_failure: bool = False
+    #: the encapsulated message of an OCPP 2.1 ``<Action>-Signed`` JWS (None: not one)
+    payload: dict[str, Any] | None = None
 
     @property
     def accepted(self) -> bool:
@@ -173,11 +176,34 @@ class PolicyEngine:
         return rule.sign_with if rule else ()
 
     def check_incoming(
-        self, action: str, kind: str, payload: Mapping[str, Any], version: str, now: datetime
+        self, action: str, kind: str, payload: Mapping[str, Any], version: str, now: datetime,
+        *, message_type_id: int | None = None,
     ) -> PolicyDecision:
+        """Our form, or an OCPP 2.1 ``<Action>-Signed`` JWS (same verdicts, same rules; a
+        JWS that cannot be read at all is always rejected: there is no message to process)."""
+        if is_signed(action):
+            base = unsigned_action(action)
+            check = verify_jws(payload, action=base, kind=kind, trusted=self.trust, now=now,
+                               replay=self.replay, message_type_id=message_type_id)
+            if check.payload is None:
+                what = context_of(version, base, kind).partition("/")[2]
+                return PolicyDecision(Outcome.REJECT, f"{what}: {check.verdict.reason}",
+                                verdicts=(check.verdict,))
+            decision = self.decide(base, kind, check.payload, (check.verdict,), version)
+            return replace(decision, payload=check.payload)
         verdicts = tuple(verify(payload, action=action, kind=kind, version=version,
                                 trusted=self.trust, now=now, replay=self.replay))
-        signer_roles = self.roles.roles_of(v.key_id for v in verdicts if v.valid and v.key_id)
+        return self.decide(action, kind, payload, verdicts, version)
+
+    def decide(
+        self, action: str, kind: str, payload: Mapping[str, Any],
+        verdicts: tuple[SignatureVerdict, ...], version: str,
+    ) -> PolicyDecision:
+        """Apply the incoming rule for ``action`` to verdicts already reached."""
+        signer_roles = self.roles.roles_of(
+            (v.key_id for v in verdicts if v.valid and v.key_id),
+            subjects=(v.subject for v in verdicts if v.valid and v.subject),
+        )
         rule = self.policies.rule_for(action, kind, "incoming")
         what = context_of(version, action, kind).partition("/")[2]
         if rule is None or (rule.require is Requirement.NONE and not rule.authorize):
@@ -222,6 +248,12 @@ def _requirement_failure(
     return None
 
 
+_NEEDS = {
+    "keys": (Requirement.ALL_LISTED, "all_listed needs at least one key id"),
+    "roles": (Requirement.ROLE, "require = 'role' needs at least one role"),
+}
+
+
 class RuleSection(Section):
     """One ``[[policies.rules]]`` table (docs/signatures.md)."""
 
@@ -235,18 +267,13 @@ class RuleSection(Section):
     authorize: bool | None = None
     on_failure: OnFailure = OnFailure.REJECT
 
-    @field_validator("keys")
+    @field_validator("keys", "roles")
     @classmethod
-    def _keys(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        if info.data.get("require") is Requirement.ALL_LISTED and not value:
-            raise ValueError("all_listed needs at least one key id")
-        return value
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        if info.data.get("require") is Requirement.ROLE and not value:
-            raise ValueError("require = 'role' needs at least one role")
+    def _named(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """``all_listed`` needs keys, ``role`` needs roles."""
+        needs, problem = _NEEDS[info.field_name or ""]
+        if info.data.get("require") is needs and not value:
+            raise ValueError(problem)
         return value
 
     def rule(self) -> Rule:

@@ -1,6 +1,8 @@
 """Roles: which signing keys may send which actions, with declarative constraints on fields.
 
-A role names key ids, management ``permissions`` (``manage_policies``, ``manage_roles``) and
+A role names key ids (or certificate subjects, ``subjects``: the CN of a key certified by a CA
+the verifier trusts), management ``permissions`` (``manage_policies``, ``manage_roles``,
+``manage_keys``) and
 ``allow`` entries: an action (or ``"*"``) plus constraints. A constraint selects fields with a
 dotted path where ``[*]`` visits every array element and ``[N]`` one element, and holds only if
 *every* selected value satisfies the operator (eq, ne, in, ge, le, gt, lt, max_length). A
@@ -37,7 +39,7 @@ __all__ = [
     "parse_selector",
 ]
 
-PERMISSIONS = frozenset({"manage_policies", "manage_roles"})
+PERMISSIONS = frozenset({"manage_policies", "manage_roles", "manage_keys"})
 OPERATORS = ("eq", "ne", "in", "ge", "le", "gt", "lt", "max_length")
 _SEGMENT = re.compile(r"([^.\[\]]+)((?:\[(?:\*|\d+)\])*)")
 _INDEX = re.compile(r"\[(\*|\d+)\]")
@@ -148,6 +150,8 @@ class Role:
     keys: frozenset[str] = frozenset()
     allow: tuple[Permission, ...] = ()
     permissions: frozenset[str] = frozenset()
+    #: certificate subjects (CN) of keys certified by a trusted CA that hold this role
+    subjects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +185,12 @@ class RoleSet:
     def without(self, name: str) -> RoleSet:
         return RoleSet({k: v for k, v in self.roles.items() if k != name})
 
-    def roles_of(self, key_ids: Iterable[str]) -> frozenset[str]:
+    def roles_of(self, key_ids: Iterable[str], subjects: Iterable[str] = ()) -> frozenset[str]:
+        """Roles naming one of the keys, or the certificate subject (CN) of one of them."""
         kids = set(key_ids)
-        return frozenset(r.name for r in self.roles.values() if r.keys & kids)
+        cns = set(subjects)
+        return frozenset(r.name for r in self.roles.values() if r.keys & kids or
+                         r.subjects & cns)
 
     def has_permission(self, signer_roles: Iterable[str], permission: str) -> bool:
         return any(
@@ -254,6 +261,7 @@ class RoleSection(Section):
 
     name: NonEmpty
     keys: tuple[NonEmpty, ...] = ()
+    subjects: tuple[NonEmpty, ...] = ()  # certificate CNs of keys certified by a trusted CA
     permissions: tuple[NonEmpty, ...] = ()
     allow: tuple[AllowSection, ...] = ()
 
@@ -273,4 +281,5 @@ def parse_role(data: Any, *, source: str, where: str) -> Role:
     allow = tuple(
         Permission(a.action, tuple(c.constraint() for c in a.constraints)) for a in section.allow
     )
-    return Role(section.name, frozenset(section.keys), allow, frozenset(section.permissions))
+    return Role(section.name, frozenset(section.keys), allow, frozenset(section.permissions),
+                frozenset(section.subjects))

@@ -5,10 +5,11 @@ and building a :class:`SecurityContext` from it.
 [security]
 keystore = "keys"                  # directory of <name>.key.pem / <name>.pub.pem (ocppnet keys)
 signing_keys = ["grid-operator"]   # names in the key store this process signs with
-trust = ["trusted/", "csms.pub.pem"]  # PEM public keys, or directories of them
+trust = ["trusted/", "owner-ca.ca.pem", "owner-ca.crl.pem"]  # keys, certificates, CAs, CRLs
 policy_file = "policy.toml"        # policies (and roles), as `ocppnet policy check` reads them
 role_file = "roles.toml"           # roles only (optional; else the policy file's roles)
 replay_window_s = 300
+jws = "accept"                     # OCPP 2.1 <Action>-Signed: off | accept | send
 ```
 
 Reading the files is the only I/O here; every problem is a ConfigError naming the TOML file,
@@ -20,25 +21,28 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ocppnet.config import RelPath, Section
+from ocppnet.config import RelPath, Section, parse_section, read_toml
 from ocppnet.errors import ConfigError
 from ocppnet.security.config import parse_text
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.keys import KeyMaterialError, KeyPair, load_public_pem
+from ocppnet.security.keys import KeyPair
 from ocppnet.security.keystore import KeyStore, KeyStoreError
 from ocppnet.security.policy import PolicySet
 from ocppnet.security.replay import DEFAULT_WINDOW, ReplayCache
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.trust import TrustStore
+from ocppnet.security.trust_files import load_trust as load_trust_files
 
 __all__ = [
     "PolicyFile",
     "SecuritySection",
     "build_security",
     "load_policy_file",
+    "load_security",
     "load_trust",
 ]
 
@@ -53,7 +57,8 @@ class SecuritySection(Section):
     signing_keys: tuple[str, ...] = Field(
         (), description="names of the private keys in the key store this process signs with")
     trust: tuple[RelPath, ...] = Field(
-        (), description="trusted public keys: PEM files, or directories of *.pem files")
+        (), description="trusted keys: PEM public keys, signer certificates, owner CA "
+        "certificates and their CRLs; files, or directories of *.pem files")
     trust_keystore: bool = Field(
         True, description="also trust every public key in the key store")
     policy_file: RelPath | None = Field(
@@ -62,6 +67,12 @@ class SecuritySection(Section):
         None, description="roles, TOML or JSON (else the roles of the policy file)")
     replay_window_s: float = Field(
         DEFAULT_WINDOW, description="signature timestamps older or newer than this are refused")
+    jws: Literal["off", "accept", "send"] = Field(
+        "accept", description="OCPP 2.1 signed messages (<Action>-Signed, JWS): off = refused; "
+        "accept = verified like ours, signed reply; send = also sign our 2.1 requests so")
+    jws_key: str | None = Field(
+        None, description="signing key (one of signing_keys, ES256 or RSA) for JWS replies "
+        "when the outgoing policy names none (default: the first that can)")
 
     @field_validator("replay_window_s")
     @classmethod
@@ -94,27 +105,9 @@ def load_policy_file(path: str | Path, *, roles_only: bool = False) -> PolicyFil
 
 
 def load_trust(paths: tuple[Path, ...], *, where: str) -> TrustStore:
-    """Public keys from PEM files and directories of them (named after the file)."""
-    trust = TrustStore()
-    for index, path in enumerate(paths):
-        files = [path]
-        if path.is_dir():  # public keys only: a key store's *.key.pem files stay private
-            files = sorted(f for f in path.glob("*.pem") if not f.name.endswith(".key.pem"))
-        for file in files:
-            try:
-                pem = file.read_bytes()
-            except FileNotFoundError:
-                raise ConfigError(f"{where}.trust[{index}]: {file}: no such file") from None
-            except OSError as exc:
-                raise ConfigError(
-                    f"{where}.trust[{index}]: {file}: cannot read: {exc.strerror}") from None
-            try:
-                trust.add(load_public_pem(pem), name=file.name.removesuffix(".pem")
-                          .removesuffix(".pub"))
-            except KeyMaterialError as exc:
-                raise ConfigError(
-                    f"{where}.trust[{index}]: {file}: not a public key PEM: {exc}") from None
-    return trust
+    """Public keys, signer certificates, owner CA certificates and their CRLs from PEM files
+    and directories of them (security/trust_files.py says what each PEM becomes)."""
+    return load_trust_files(paths, where=f"{where}.trust")
 
 
 def _private_key(store: KeyStore, name: str, where: str) -> KeyPair:
@@ -163,21 +156,30 @@ def build_security(section: SecuritySection, *, source: str = "<config>",
                 raise ConfigError(f"{prefix}.keystore: {exc}") from None
     elif section.signing_keys:
         raise ConfigError(f"{prefix}.signing_keys: needs security.keystore")
-    for entry in load_trust(section.trust, where=prefix):
-        trust.add(entry.public_key, name=entry.name)
+    load_trust_files(section.trust, where=f"{prefix}.trust", into=trust)
     policies, roles = PolicySet(), RoleSet()
     if section.policy_file is not None:
         loaded = _policy(section.policy_file, f"{prefix}.policy_file")
         policies, roles = loaded.policies, loaded.roles
     if section.role_file is not None:
         roles = _policy(section.role_file, f"{prefix}.role_file", roles_only=True).roles
-    _cross_check(policies, roles, keys, prefix)
+    _cross_check(policies, roles, keys, prefix, trust)
+    if section.jws_key is not None:
+        pair = keys.get(section.jws_key)
+        if pair is None:
+            raise ConfigError(f"{prefix}.jws_key: {section.jws_key!r} is not in "
+                              f"security.signing_keys")
+        if pair.algorithm not in ("secp256r1", "rsa"):
+            raise ConfigError(f"{prefix}.jws_key: {section.jws_key!r} is a {pair.algorithm} "
+                              f"key; OCPP 2.1 signs with ES256 (secp256r1) or RSA")
     return SecurityContext(trust=trust, signing_keys=keys, policies=policies, roles=roles,
-                           replay=ReplayCache(window=section.replay_window_s))
+                           replay=ReplayCache(window=section.replay_window_s),
+                           jws=section.jws, jws_key=section.jws_key)
 
 
 def _cross_check(
-    policies: PolicySet, roles: RoleSet, keys: dict[str, KeyPair], prefix: str
+    policies: PolicySet, roles: RoleSet, keys: dict[str, KeyPair], prefix: str,
+    trust: TrustStore,
 ) -> None:
     for policy in policies.policies:
         for index, rule in enumerate(policy.rules):
@@ -187,7 +189,28 @@ def _cross_check(
                 if name not in held:
                     raise ConfigError(f"{at}: signs with {name!r}, which is not in "
                                       f"security.signing_keys")
+            for kid in rule.keys:  # all_listed: a key nobody trusts can never sign
+                if kid not in trust and not trust.ca:
+                    raise ConfigError(f"{at}: requires a signature by key {kid!r}, which is "
+                                      f"not in security.trust (nor certified: no CA trusted)")
             for role in rule.roles:
                 if role not in roles.roles:
                     raise ConfigError(f"{at}: requires role {role!r}, which no role file "
                                       f"defines")
+
+
+def load_security(path: str | Path) -> SecurityContext | None:
+    """The ``[security]`` table of a process's TOML file, built (None: the file has none).
+
+    What ``ocppnet node run``, ``ocppnet csms``, ``ocppnet station`` and ``ocppnet policy
+    check`` call, so the check validates exactly what the processes load. ConfigError (one
+    line, naming file, key and the file it points to) on any problem.
+    """
+    document = read_toml(path)
+    table = document.get("security")
+    if table is None:
+        return None
+    source = str(path)
+    section = parse_section(SecuritySection, table, source=source, where="security",
+                            base=Path(path).parent)
+    return build_security(section, source=source)

@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from ocppnet.rpc.timestamps import format_timestamp as rfc3339
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.security.canonical import CanonicalizationError, canonicalize
-from ocppnet.security.keys import ALGORITHMS, KeyPair, ecdsa_hash
+from ocppnet.security.keys import ALGORITHMS, KeyMaterialError, KeyPair, ecdsa_hash
 from ocppnet.security.replay import DEFAULT_WINDOW, ReplayCache, window_problem
-from ocppnet.security.trust import TrustStore
+from ocppnet.security.trust import Refusal, TrustStore
 
 __all__ = [
     "ENCODING_METHOD",
@@ -75,6 +75,7 @@ class SignatureVerdict:
     status: VerdictStatus
     reason: str
     name: str | None = None
+    subject: str | None = None  # CN of the signer's certificate (roles may name it)
 
     @property
     def valid(self) -> bool:
@@ -137,10 +138,14 @@ def sign(
         "encodingMethod": ENCODING_METHOD,
         "timestamp": format_timestamp(now),
     }
+    if key.chain:
+        meta["x5c"] = list(key.chain)
     if name is not None:
         meta["name"] = name
     if description is not None:
         meta["description"] = description
+    if key.algorithm not in ALGORITHMS:
+        raise KeyMaterialError(f"{key.algorithm} keys sign OCPP 2.1 JWS only (security/jws.py)")
     if payload_jcs is None:
         payload_jcs = canonical_payload(payload)
     data = signed_bytes(context_of(version, action, kind), payload_jcs, meta)
@@ -187,7 +192,7 @@ def verify(
     out: list[SignatureVerdict] = []
     for index, sig in enumerate(sigs):
         out.append(_verify_one(index, sig, context, payload_jcs, jcs_problem, trusted,
-                               now_ts, window, replay))
+                               now, now_ts, window, replay))
     return out
 
 
@@ -198,15 +203,18 @@ def _verify_one(
     payload_jcs: bytes | None,
     jcs_problem: str,
     trusted: TrustStore,
+    now: datetime,
     now_ts: float,
     window: float,
     replay: ReplayCache | None,
 ) -> SignatureVerdict:
+    subject: str | None = None
+
     def verdict(status: VerdictStatus, reason: str) -> SignatureVerdict:
         kid = sig.get("keyId") if isinstance(sig, dict) else None
         name = sig.get("name") if isinstance(sig, dict) else None
         return SignatureVerdict(index, kid if isinstance(kid, str) else None, status, reason,
-                                name if isinstance(name, str) else None)
+                                name if isinstance(name, str) else None, subject)
 
     problem = _shape_problem(sig)
     if problem:
@@ -233,9 +241,11 @@ def _verify_one(
     if signed_at is None:
         return verdict(VerdictStatus.MALFORMED,
                        "malformed: 'timestamp' is not an RFC 3339 date-time with offset")
-    entry = trusted.get(sig["keyId"])
-    if entry is None:
-        return verdict(VerdictStatus.UNKNOWN_KEY, "unknown key: not in the trust store")
+    entry = trusted.resolve(sig["keyId"], now=now, x5c=sig.get("x5c"))
+    if isinstance(entry, Refusal):
+        status = VerdictStatus.UNKNOWN_KEY if entry.unknown else VerdictStatus.UNTRUSTED_KEY
+        return verdict(status, entry.reason)
+    subject = entry.subject
     distrust = entry.distrust_reason(signed_at)
     if distrust:
         return verdict(VerdictStatus.UNTRUSTED_KEY, distrust)
@@ -257,9 +267,11 @@ def _verify_one(
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(raw, data)
             digest = hashlib.sha256(data).digest()
-        else:  # hash once: the digest serves ECDSA and the replay cache
+        elif isinstance(key, ec.EllipticCurvePublicKey):  # hash once: ECDSA + replay cache
             digest = hashlib.new(_HASH_NAME[algorithm], data).digest()
             key.verify(raw, digest, _ECDSA_PREHASHED[algorithm])
+        else:  # unreachable: an RSA key's algorithm never matches ours
+            raise InvalidSignature
     except (InvalidSignature, ValueError):
         return verdict(VerdictStatus.INVALID,
                        "invalid signature: payload, action or signature metadata changed")

@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ocppnet.errors import ConfigError
 from ocppnet.rpc.versions import VERSIONS
+from ocppnet.security.context import SecurityContext
+from ocppnet.security.settings import load_security
 from ocppnet.station.fleet import Fleet, FleetConfig, station_ids
 from ocppnet.station.model import StationConfig
 from ocppnet.station.profile_store import Electrical
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import MeterSigning
 from ocppnet.station.telemetry import TelemetryPlan
 from ocppnet.telemetry.streams import QUANTITIES
 
@@ -62,6 +66,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--phases", type=int, default=3, choices=(1, 2, 3))
     p.add_argument("--seed", type=int, default=0, help="random seed of the drivers")
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds")
+    p.add_argument("--security", metavar="TOML", help="a TOML file whose [security] table the "
+                   "stations enforce on what they receive and sign with (docs/signatures.md)")
+    p.add_argument("--queue-file", metavar="PATH", default=None,
+                   help="SQLite file keeping the stations' offline queues across restarts "
+                        "(default: in memory, lost when the process ends)")
     p.add_argument("--telemetry", metavar="QUANTITIES", default=None,
                    help="stream periodic events (2.1): 'all' or a list such as power,soc "
                         f"(of {','.join(QUANTITIES)})")
@@ -72,6 +81,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--telemetry-keys", metavar="DIR", default=None,
                    help="key store with one signing key per station (made on first use); "
                         "a twin trusts its *.pub.pem files")
+    p.add_argument("--meter-keys", metavar="DIR",
+                   help="sign begin/end readings (OCMF, calibration law) with a meter key per "
+                        "station, kept in this key store directory (created on first use)")
+    p.add_argument("--signed-meter-interval", type=float, default=None, metavar="S",
+                   help="with --meter-keys, also sign periodic samples every S simulated s")
+    p.add_argument("--public-key-with-signed-meter-value", default="once",
+                   choices=("never", "once", "every"),
+                   help="send the meter's public key: never, once per transaction, every value")
     p.set_defaults(func=run)
 
 
@@ -93,6 +110,16 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     except (OSError, ssl.SSLError) as exc:
         raise _BadInput(f"cannot load TLS files: {exc}") from None
     return context
+
+
+def _security(path: str | None) -> SecurityContext | None:
+    """``--security FILE``: its [security] table, built at start (ConfigError: one line)."""
+    if path is None:
+        return None
+    security = load_security(path)
+    if security is None:
+        raise _BadInput(f"{path}: no [security] table")
+    return security
 
 
 def _telemetry(args: argparse.Namespace) -> TelemetryPlan | None:
@@ -133,7 +160,12 @@ def build_config(args: argparse.Namespace) -> FleetConfig:
                 electrical=Electrical(args.voltage, args.phases)),
             speed=args.speed, progress_interval_s=args.progress_interval, seed=args.seed,
             telemetry=_telemetry(args),
-            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None)
+            telemetry_keys=Path(args.telemetry_keys) if args.telemetry_keys else None,
+            meter_keys=Path(args.meter_keys) if args.meter_keys else None,
+            meter_signing=MeterSigning(public_key=args.public_key_with_signed_meter_value,
+                                       periodic_s=args.signed_meter_interval),
+            security=_security(args.security),
+            queue_file=Path(args.queue_file) if args.queue_file else None)
     except ValueError as exc:
         raise _BadInput(str(exc)) from None
 
@@ -144,14 +176,18 @@ def run(args: argparse.Namespace) -> int:
         config = build_config(args)
         if args.duration is not None and args.duration <= 0:
             raise _BadInput("--duration must be > 0")
-    except _BadInput as exc:
+    except (_BadInput, ConfigError) as exc:
         print(f"ocppnet station: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_run(config, args.duration))
 
 
 async def _run(config: FleetConfig, duration: float | None) -> int:
-    fleet = Fleet(config)
+    try:
+        fleet = Fleet(config)
+    except ValueError as exc:  # e.g. a queue file that cannot be opened
+        print(f"ocppnet station: {exc}", file=sys.stderr)
+        return 2
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -15,11 +15,14 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ocppnet.security.context import SecurityContext
 from ocppnet.security.keystore import KeyStore
 from ocppnet.station.clock import SimClock
 from ocppnet.station.model import StationConfig
+from ocppnet.station.offline_store import QueueFile
 from ocppnet.station.runtime import DEFAULT_BACKOFF, SimulatedStation
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import MeterSigning, SigningMeter, meter_key_from_store
 from ocppnet.station.stats import StationStats
 from ocppnet.station.telemetry import TelemetryPlan
 from ocppnet.transport import Backoff
@@ -64,11 +67,16 @@ class FleetConfig:
     seed: int = 0
     backoff: Backoff = DEFAULT_BACKOFF
     call_timeout: float = 30.0
+    security: SecurityContext | None = None  # [security]: verify commands, sign per policy
     telemetry: TelemetryPlan | None = None
     """Periodic event streams of every (2.1) station; see :mod:`ocppnet.station.telemetry`."""
+    queue_file: Path | None = None
+    """SQLite file keeping every station's offline queue (None: in memory only)."""
     telemetry_keys: Path | None = None
     """Key store with one telemetry signing key per station, named after it (made on first
     use; its ``<id>.pub.pem`` files are what a twin trusts)."""
+    meter_keys: Path | None = None  # OCMF: sign readings, meter keys in this key store
+    meter_signing: MeterSigning = field(default_factory=MeterSigning)
 
     def __post_init__(self) -> None:
         if self.telemetry is not None and self.version != "2.1":
@@ -116,6 +124,7 @@ class Fleet:
         self.stats = StationStats()
         self.clock = SimClock(config.speed)
         self.stations: list[SimulatedStation] = []
+        self.queue_file = None if config.queue_file is None else QueueFile(config.queue_file)
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 
@@ -124,11 +133,15 @@ class Fleet:
 
     def _make(self, index: int, station_id: str) -> SimulatedStation:
         c = self.config
+        meter = None if c.meter_keys is None else SigningMeter(
+            station_id, meter_key_from_store(c.meter_keys, station_id), c.version,
+            c.meter_signing)
         return SimulatedStation(
             station_id, c.url, version=c.version, config=c.station, scenario=c.scenario,
             clock=self.clock, password=c.password, ssl_context=c.ssl_context, stats=self.stats,
             backoff=c.backoff, seed=c.seed * 1_000_003 + index, call_timeout=c.call_timeout,
-            telemetry=self._telemetry(station_id))
+            security=c.security, telemetry=self._telemetry(station_id), signing_meter=meter,
+            queue_file=self.queue_file)
 
     def _telemetry(self, station_id: str) -> TelemetryPlan | None:
         plan, directory = self.config.telemetry, self.config.telemetry_keys
@@ -157,6 +170,10 @@ class Fleet:
                                s.boots_accepted, s.transactions_started, s.transactions_ended,
                                s.queued_offline, peak_rss_mb())
         log.info(summary.line())
+        if self.queue_file is not None:
+            log.info("event=offline_queue_kept file=%s messages=%d", self.queue_file.path,
+                     self.queue_file.count())
+            self.queue_file.close()
         return summary
 
     async def _launch(self) -> None:

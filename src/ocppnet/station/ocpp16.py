@@ -35,7 +35,9 @@ _TRIGGERABLE = frozenset({"BootNotification", "Heartbeat", "StatusNotification",
 class Ocpp16:
     def __init__(self, station: SimulatedStation) -> None:
         self.station = station
-        self._csms_ids: dict[str, int] = {}  # local transaction id -> CSMS transactionId
+        # local transaction id -> CSMS transactionId, kept with the offline queue (on disk
+        # when it is), so what was queued before a crash still finds its CSMS id after it
+        self._csms_ids = station.queue.ids
 
     def csms_id(self, local_id: str) -> int | None:
         return self._csms_ids.get(local_id)

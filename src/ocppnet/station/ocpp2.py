@@ -49,6 +49,7 @@ class Ocpp2:
     def __init__(self, station: SimulatedStation) -> None:
         self.station = station
         self._seq: dict[str, int] = {}
+        self._id_tokens: dict[str, dict[str, Any]] = {}  # remote starts: the token as given
 
     # --- outgoing ----------------------------------------------------------------------
 
@@ -101,7 +102,8 @@ class Ocpp2:
                 "Started", "RemoteStart" if event.remote_start_id is not None else "Authorized",
                 event.transaction_id, now, offline, info=info,
                 evse={"id": event.evse_id, "connectorId": event.connector_id},
-                idToken={"idToken": event.id_token, "type": "ISO14443"},
+                idToken=self._id_tokens.pop(event.id_token or "",
+                                            {"idToken": event.id_token, "type": "ISO14443"}),
                 meterValue=[meter_value_2(now, event.meter_wh, evse.power_w,
                                           "Transaction.Begin")])]
         if isinstance(event, ChargingStateChanged):
@@ -172,11 +174,13 @@ class Ocpp2:
             if parsed.purpose is not Purpose.TX:
                 return _rejected("InvalidProfile", "RequestStartTransaction needs a TxProfile")
             profile = parsed
+        self._id_tokens[payload["idToken"]["idToken"]] = payload["idToken"]
         try:
             events = model.authorize(evse.id, payload["idToken"]["idToken"], now,
                                      remote_start_id=payload["remoteStartId"])
             events += model.plug_in(evse.id, station.scenario.new_ev(station.rng), now)
         except OcppNetError as exc:
+            self._id_tokens.pop(payload["idToken"]["idToken"], None)
             return _rejected("EvseBusy", exc.description)
         session = evse.session
         if profile is not None and session is not None and session.transaction_id:
@@ -251,6 +255,8 @@ class Ocpp2:
             component, variable = item["component"], item["variable"]
             if item.get("attributeType", "Actual") != "Actual":
                 status, value = "NotSupportedAttributeType", None
+            elif component["name"] == "WebPaymentsCtrlr" and self.station.web_payments:
+                status, value = self.station.web_payments.get_variable(variable["name"])
             else:
                 status, value = get_variable(self.station.tunables, component["name"],
                                              variable["name"])
@@ -267,6 +273,9 @@ class Ocpp2:
             component, variable = item["component"], item["variable"]
             if item.get("attributeType", "Actual") != "Actual":
                 status = "NotSupportedAttributeType"
+            elif component["name"] == "WebPaymentsCtrlr" and self.station.web_payments:
+                status = self.station.web_payments.set_variable(variable["name"],
+                                                                item["attributeValue"])
             else:
                 status = set_variable(self.station.tunables, component["name"],
                                       variable["name"], item["attributeValue"])

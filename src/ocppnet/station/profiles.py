@@ -3,7 +3,7 @@
 Both wire shapes become one :class:`ChargingProfile`; what the station cannot honour (an
 unknown purpose, a 2.1 period without ``limit``, bad dates) becomes a
 :class:`ProfileRejection` that the handler answers with ``Rejected`` and a reason code.
-Times are POSIX seconds; see :mod:`ocppnet.rpc.timestamps`.
+Times are POSIX seconds; see :mod:`ocppnet.rpc.timestamps` (parse_seconds, format_seconds).
 """
 
 from __future__ import annotations

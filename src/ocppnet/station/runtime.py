@@ -17,12 +17,12 @@ import math
 import random
 import ssl
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ocppnet.errors import CallTimeout, ConnectionClosed, OcppNetError
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.rpc.versions import check_version, subprotocol_for_version
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import secure_handlers, sign_request
 from ocppnet.station.clock import Clock, SimClock
 from ocppnet.station.dialect import Dialect
 from ocppnet.station.events import (
@@ -33,18 +33,26 @@ from ocppnet.station.events import (
 )
 from ocppnet.station.model import StationConfig, StationModel
 from ocppnet.station.offline_queue import OfflineQueue, QueuedMessage
+from ocppnet.station.offline_store import QueueFile
 from ocppnet.station.scenario import Scenario
+from ocppnet.station.signed_meter import SigningMeter
 from ocppnet.station.states import ConnectorStatus, is_active
 from ocppnet.station.stats import StationStats
 from ocppnet.station.telemetry import StationTelemetry, TelemetryPlan
 from ocppnet.station.variables import Tunables
 from ocppnet.transport import Backoff, Connection, Handlers, LinkOptions, LinkRefused
 from ocppnet.transport.client import StationClient
+from ocppnet.transport.secured import secure_handlers, sign_request, signed_call
+
+if TYPE_CHECKING:
+    from ocppnet.station.webpay import StationWebPayments
 
 log = logging.getLogger("ocppnet.station")
 
 DEFAULT_BACKOFF = Backoff(base=1.0, cap=30.0)
 _RETRY_REAL_S = 5.0  # after a timeout, wait this long (wall clock) before sending again
+TX_MESSAGE_ATTEMPTS = 3  # OCPP 2.x OCPPCommCtrlr.MessageAttempts(TransactionEvent) default
+_ATTEMPT_REAL_S = 0.5  # MessageAttemptInterval, in wall-clock seconds
 
 
 class SimulatedStation:
@@ -69,8 +77,11 @@ class SimulatedStation:
         options: LinkOptions | None = None,
         security: SecurityContext | None = None,
         telemetry: TelemetryPlan | None = None,
+        signing_meter: SigningMeter | None = None,
+        queue_file: QueueFile | None = None,
     ) -> None:
         self.station_id = station_id
+        self.signing_meter = signing_meter  # OCMF: signs begin/end (and periodic) readings
         self.security = security  # end-to-end signatures: verify commands, sign per policy
         self.version = check_version(version)
         self.config = config or StationConfig()
@@ -80,12 +91,13 @@ class SimulatedStation:
         self.clock: Clock = clock or SimClock()
         self.model = StationModel(self.config, self.clock.now())
         self.stats = stats or StationStats()
-        self.queue = OfflineQueue(queue_limit)
+        self.queue = OfflineQueue(queue_limit, file=queue_file, station=station_id)
         self.rng = random.Random(seed)
         self.tunables = Tunables(station_id, self.scenario.heartbeat_s or 300.0,
                                  self.scenario.meter_interval_s, self.config.evse_count)
         self.backoff = backoff
         self.handlers = Handlers()
+        self.web_payments: StationWebPayments | None = None  # C25, see station/webpay.py
         self.dialect: Dialect = self._make_dialect()
         self.dialect.register(self.handlers)
         incoming = self.handlers if security is None else secure_handlers(self.handlers, security)
@@ -237,9 +249,12 @@ class SimulatedStation:
     async def _call(self, action: str, payload: JsonObject) -> JsonObject:
         """conn.call with bookkeeping; ConnectionClosed/CallTimeout mean "try again later"."""
         try:
-            if self.security is not None:
-                payload = sign_request(self.security, action, payload, version=self.version)
-            response = await self.connection.call(action, payload)
+            if self.security is not None and self.security.wants_jws(self.version):
+                response = await signed_call(self.connection, self.security, action, payload)
+            else:
+                if self.security is not None:
+                    payload = sign_request(self.security, action, payload, version=self.version)
+                response = await self.connection.call(action, payload)
         except ConnectionClosed:
             raise
         except CallTimeout:
@@ -294,7 +309,17 @@ class SimulatedStation:
                 except (ConnectionClosed, CallTimeout):
                     return
                 except OcppNetError:
-                    self.queue.pop()  # the CSMS refuses it; retrying would block the queue
+                    # a CALLERROR: tried again, as OCPP's MessageAttempts says, then given up
+                    # (a refusal that lasts would block the queue); a node on the way that
+                    # lost its upstream answers like this too, and the retry gets through
+                    message.attempts += 1
+                    if message.attempts < TX_MESSAGE_ATTEMPTS:
+                        self._retry_at = self.clock.now() + _ATTEMPT_REAL_S * self.clock.speed
+                        return
+                    log.warning("event=transaction_message_given_up station=%s action=%s "
+                                "attempts=%d", self.station_id, message.action,
+                                message.attempts)
+                    self.queue.pop()
                     continue
                 self.queue.pop()
                 self.dialect.delivered(message, response)
@@ -378,10 +403,13 @@ class SimulatedStation:
         self._wake.set()
 
     def _enqueue(self, message: QueuedMessage, offline: bool) -> None:
-        if not self.queue.push(message):
-            self.stats.dropped += 1
-        elif offline:
-            self.stats.queued_offline += 1
+        messages = [message] if self.signing_meter is None else \
+            self.signing_meter.sign(message, self.clock.now())
+        for item in messages:
+            if not self.queue.push(item):
+                self.stats.dropped += 1
+            elif offline:
+                self.stats.queued_offline += 1
 
     def stop_all(self, reason: str) -> None:
         now = self.clock.now()
@@ -408,6 +436,9 @@ class SimulatedStation:
 
     async def present_token(self, evse_id: int, id_token: str) -> bool:
         """A driver badges: Authorize with the CSMS (locally accepted while offline)."""
+        web = self.web_payments
+        if web is not None and web.blocks_local(evse_id, self.clock.now()):
+            return False  # a web payment runs on this EVSE (C25 NotifyWebPaymentStarted)
         accepted = True
         if self._online:
             try:

@@ -90,6 +90,11 @@ class Store(Protocol):
         transaction, unless ``key`` was applied before: then write nothing and return the
         first delivery's transaction with ``duplicate=True`` (exactly-once storage)."""
 
+    async def add_station_event_once(
+        self, key: MessageKey, event: StationEvent, at: datetime
+    ) -> bool:
+        """Store ``event`` unless ``key`` was stored before (True: stored now)."""
+
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...
 

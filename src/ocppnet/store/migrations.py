@@ -93,6 +93,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             at TEXT NOT NULL,
             PRIMARY KEY (station_id, kind, natural_key))""",
     ),
+    # 3: calibration law: signed meter readings (exact text + verdict) and meter keys
+    (
+        f"""CREATE TABLE signed_readings (
+            id {AUTO_KEY},
+            station_id TEXT NOT NULL,
+            transaction_key BIGINT,
+            transaction_id TEXT,
+            evse_id INTEGER,
+            context TEXT,
+            received_at TEXT NOT NULL,
+            encoding TEXT NOT NULL,
+            signed_data TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            public_key TEXT,
+            valid INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            signed_wh DOUBLE PRECISION,
+            unsigned_wh DOUBLE PRECISION,
+            matches INTEGER,
+            UNIQUE (station_id, digest))""",
+        "CREATE INDEX signed_readings_tx ON signed_readings (transaction_key)",
+        """CREATE TABLE meter_keys (
+            station_id TEXT NOT NULL,
+            meter_serial TEXT NOT NULL,
+            public_key TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            pinned_at TEXT NOT NULL,
+            PRIMARY KEY (station_id, meter_serial))""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

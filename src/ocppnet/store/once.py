@@ -16,7 +16,13 @@ from datetime import datetime
 
 from ocppnet.store import queries
 from ocppnet.store.queries import SqlSession, time_text
-from ocppnet.store.records import Applied, MessageKey, TransactionRecord, TransactionUpdate
+from ocppnet.store.records import (
+    Applied,
+    MessageKey,
+    StationEvent,
+    TransactionRecord,
+    TransactionUpdate,
+)
 
 
 def claim(db: SqlSession, key: MessageKey, at: datetime) -> bool:
@@ -37,6 +43,15 @@ def _first_result(db: SqlSession, key: MessageKey) -> TransactionRecord | None:
     )
     tx_key = rows[0][0] if rows else None
     return None if tx_key is None else queries.transaction_by_key(db, tx_key)
+
+
+def add_event_once(db: SqlSession, key: MessageKey, event: StationEvent,
+                   at: datetime) -> bool:
+    """Store ``event`` unless ``key`` was stored before; True if it was stored now."""
+    if not claim(db, key, at):
+        return False
+    queries.add_station_event(db, event)
+    return True
 
 
 def apply_once(db: SqlSession, key: MessageKey, update: TransactionUpdate,

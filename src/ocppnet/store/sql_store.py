@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 from types import TracebackType
 
-from ocppnet.store import migrations, once, queries
+from ocppnet.store import migrations, once, queries, signed_readings
 from ocppnet.store.records import (
     Applied,
     ConnectorRecord,
@@ -26,6 +26,7 @@ from ocppnet.store.records import (
     TransactionRecord,
     TransactionUpdate,
 )
+from ocppnet.store.signed_readings import MeterKeyRecord, SignedReadingRecord
 from ocppnet.store.worker import SessionWorker, TransactionalSession
 
 
@@ -138,6 +139,12 @@ class SqlStore:
     ) -> Applied:
         return await self._worker.run(partial(once.apply_once, key=key, update=update, at=at))
 
+    async def add_station_event_once(
+        self, key: MessageKey, event: StationEvent, at: datetime
+    ) -> bool:
+        return await self._worker.run(
+            partial(once.add_event_once, key=key, event=event, at=at))
+
     # --- meter values ---
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
         if samples:
@@ -185,6 +192,22 @@ class SqlStore:
         return await self._worker.run(
             partial(queries.list_station_events, station_id=station_id, kind=kind)
         )
+
+    # --- signed meter readings (calibration law; see store/signed_readings.py) ---
+    async def add_signed_reading(self, reading: SignedReadingRecord) -> bool:
+        return await self._worker.run(
+            partial(signed_readings.add_signed_reading, reading=reading))
+
+    async def list_signed_readings(self, transaction_key: int) -> list[SignedReadingRecord]:
+        return await self._worker.run(
+            partial(signed_readings.list_signed_readings, transaction_key=transaction_key))
+
+    async def get_meter_key(self, station_id: str, meter_serial: str) -> MeterKeyRecord | None:
+        return await self._worker.run(partial(signed_readings.get_meter_key,
+                                              station_id=station_id, meter_serial=meter_serial))
+
+    async def pin_meter_key(self, key: MeterKeyRecord) -> MeterKeyRecord:
+        return await self._worker.run(partial(signed_readings.pin_meter_key, key=key))
 
 
 def _nothing(session: TransactionalSession) -> None:

@@ -61,6 +61,12 @@ class Handlers:
             raise ValueError(f"a handler for {action} is already registered")
         self._by_action[action] = handler
 
+    def replace(self, action: str, handler: Handler) -> Handler | None:
+        """Register ``handler`` in place of the current one (returned, to delegate to)."""
+        previous = self._by_action.get(action)
+        self._by_action[action] = handler
+        return previous
+
     def get(self, action: str) -> Handler | None:
         return self._by_action.get(action)
 

@@ -48,11 +48,16 @@ class LinkDetails:
 class Link:
     """One open WebSocket plus its :class:`LinkDetails`; iterate it for incoming messages."""
 
-    __slots__ = ("info", "websocket")
+    __slots__ = ("info", "send_buffer_limit", "websocket")
 
-    def __init__(self, websocket: WebSocket, info: LinkDetails) -> None:
+    def __init__(
+        self, websocket: WebSocket, info: LinkDetails, *, send_buffer_limit: int | None = None
+    ) -> None:
         self.websocket = websocket
         self.info = info
+        self.send_buffer_limit = send_buffer_limit
+        """None: a write waits while the peer reads slower than we write (flow control);
+        a number: writes never wait, and the link is closed once that many bytes wait."""
 
     async def send_text(self, data: bytes | str) -> None:
         """Send one text message (already-encoded UTF-8 JSON); ConnectionClosed if gone.
@@ -70,8 +75,8 @@ class Link:
             websocket.protocol.send_text(data.encode() if isinstance(data, str) else data)
             try:
                 websocket.send_data()
-                if websocket.paused:  # the peer reads slower than we write: flow control
-                    await websocket.drain()
+                if websocket.paused:  # the peer reads slower than we write
+                    await self._slow_peer()
             except Exception as exc:  # the socket died under us, as websocket.send handles it
                 websocket.set_connection_exc(exc)
                 websocket.transport.abort()
@@ -81,6 +86,23 @@ class Link:
             await websocket.send(data, text=True)
         except WsConnectionClosed as exc:
             raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
+
+    async def _slow_peer(self) -> None:
+        """Flow control: wait (client links), or go on unless too much waits (server links)."""
+        if self.send_buffer_limit is None:
+            await self.websocket.drain()
+            return
+        waiting = self.websocket.transport.get_write_buffer_size()
+        if waiting <= self.send_buffer_limit:
+            return
+        log.warning(
+            "event=send_buffer_exceeded station=%s waiting_bytes=%d limit=%d "
+            "reason='the peer does not read what it is sent'",
+            self.info.station_id, waiting, self.send_buffer_limit,
+        )
+        self.websocket.transport.abort()
+        raise ConnectionClosed(f"link to {self.info.station_id} closed: {waiting} bytes waited "
+                               f"to be sent (limit {self.send_buffer_limit})")
 
     async def send_binary(self, data: bytes) -> None:
         try:

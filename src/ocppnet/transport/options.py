@@ -8,9 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class LinkOptions:
-    """``ping_interval``/``ping_timeout`` drive websockets' keep-alive (None disables);
-    ``max_size`` bounds one incoming message in bytes; compression is off by default
-    because OCPP messages are small and deflate costs more CPU than it saves bandwidth."""
+    """``ping_interval``/``ping_timeout`` drive websockets' keep-alive (None disables): a
+    half-open peer is detected within about ``ping_interval + ping_timeout``; ``max_size``
+    bounds one incoming message in bytes; compression is off by default because OCPP
+    messages are small and deflate costs more CPU than it saves bandwidth.
+    ``send_buffer_limit`` bounds the bytes waiting to be sent on a link accepted by our
+    server: such a link never makes its writer wait (a station that stops reading must not
+    stall the frames for every other station), and it is closed, with a logged reason, once
+    that much is waiting (None: no bound, wait like any writer)."""
 
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
@@ -18,6 +23,7 @@ class LinkOptions:
     open_timeout: float | None = 10.0
     close_timeout: float | None = 5.0
     compression: str | None = None
+    send_buffer_limit: int | None = 1_048_576
 
     def websocket_kwargs(self) -> dict[str, Any]:
         return {

@@ -213,7 +213,7 @@ async def serve(
             info.remote_address,
         )
         try:
-            await on_link(Link(websocket, info))
+            await on_link(Link(websocket, info, send_buffer_limit=options.send_buffer_limit))
         except Exception:
             log.exception("event=on_link_failed station=%s", info.station_id)
         finally:

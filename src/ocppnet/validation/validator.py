@@ -43,15 +43,43 @@ class ValidationFailure:
     description: str
 
 
+SIGNED_SUFFIX: Final = "-Signed"
+# OCPP 2.1 Part 4 chapter 7: "<Action>-Signed" carries a flattened JWS (RFC 7515 7.2.2). The
+# encapsulated payload is validated against <Action>'s schema once security/jws.py opened it.
+_SIGNED_ENVELOPE: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["protected", "payload", "signature"],
+    "properties": {
+        "protected": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"},
+        "payload": {"type": "string", "pattern": "^[A-Za-z0-9_-]*$"},
+        "signature": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"},
+        "header": {"type": "object"},
+    },
+}
+
+
+def _signed_base(version: str, action: str) -> str | None:
+    """``X`` for ``X-Signed`` in OCPP 2.1 when X is known there."""
+    if version != "2.1" or not action.endswith(SIGNED_SUFFIX):
+        return None
+    base = action.removesuffix(SIGNED_SUFFIX)
+    return base if base in known_actions(version) else None
+
+
 def is_known_action(version: str, action: str) -> bool:
-    """Whether the version (or our extensions) defines this action."""
-    return action in known_actions(check_version(version))
+    """Whether the version (or our extensions) defines this action (2.1: also ``X-Signed``)."""
+    version = check_version(version)
+    return action in known_actions(version) or _signed_base(version, action) is not None
 
 
 def _validator(version: str, action: str, kind: Kind) -> _Validator | None:
     key = (version, action, kind)
     compiled = _validators.get(key)
     if compiled is None:
+        if _signed_base(check_version(version), action) is not None:
+            compiled = _validators[key] = _compile(_SIGNED_ENVELOPE)
+            return compiled
         schema = load_schema(check_version(version), action, kind)
         if schema is None:
             return None

@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from ocppnet.node.router import Router
 from ocppnet.store import Store
-from ocppnet.web.api import JsonResponse
+from ocppnet.transport.http import JsonResponse
 from ocppnet.web.feed import MessageFeed
 from ocppnet.web.stations import station_rows
 from ocppnet.web.topology import StationView, build_topology
@@ -84,6 +84,7 @@ class Dashboard:
         kinds: Mapping[str, str] | None = None,
         title: str = "ocppnet",
         state_interval: float = 1.0,
+        panels: Mapping[str, Callable[[], Any]] | None = None,
     ) -> None:
         self.store = store
         self.csms_id = csms_id
@@ -93,6 +94,8 @@ class Dashboard:
         self.kinds = dict(kinds or {})
         self.title = title
         self.state_interval = state_interval
+        self.panels: dict[str, Callable[[], Any]] = dict(panels or {})
+        """Extra state by name (e.g. ``grid``: the grid operator's targets), for static/*.js."""
         self._closing = asyncio.Event()
 
     async def state(self) -> dict[str, Any]:
@@ -109,6 +112,7 @@ class Dashboard:
             "topology": build_topology(self.csms_id, views, snapshots, self.kinds),
             "nodes": snapshots,
             "stations": stations,
+            "panels": {name: produce() for name, produce in self.panels.items()},
         }
 
     def close(self) -> None:

@@ -9,7 +9,6 @@ never waits: a slow browser loses its oldest entries, never slows the sender.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 from ocppnet.csms.events import EventBus, MessageSeen
 from ocppnet.node.router import FrameEvent, Router
 from ocppnet.rpc.frames import Call, CallError, CallResult, CallResultError, Frame, Send
+from ocppnet.transport.tasks import cancel_and_wait
 
 Entry = dict[str, Any]
 #: ``verdict(action, kind, payload) -> "valid" | "invalid: ..." ...`` for a signed payload
@@ -151,11 +151,7 @@ class MessageFeed:
         router.observers.append(observe)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
 
 

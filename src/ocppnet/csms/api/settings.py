@@ -1,5 +1,6 @@
 """The CSMS's TOML file with its ``[api]`` table: ``[csms]`` goes to the CSMS's own reader,
-``[api]`` (operator tokens, hashed) to :class:`ocppnet.api.ApiSection`."""
+``[api]`` (operator tokens, hashed) to :class:`ocppnet.api.ApiSection`, ``[metering]``
+(calibration law; absent: off) to :class:`ocppnet.csms.signed_meter.MeteringSection`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 from ocppnet.api import ApiSection
 from ocppnet.config import parse_section, read_toml
 from ocppnet.csms.config import CsmsConfig, parse_config
+from ocppnet.csms.signed_meter import MeteringSection
 
 
 @dataclass(frozen=True, slots=True)
 class CsmsFile:
     csms: CsmsConfig
     api: ApiSection
+    metering: MeteringSection | None = None
 
 
 def load_csms_file(path: str | Path) -> CsmsFile:
@@ -24,4 +27,7 @@ def load_csms_file(path: str | Path) -> CsmsFile:
     document.pop("nap", None)  # access-point exports: ocppnet.csms.nap_config.load_nap
     api = parse_section(ApiSection, document.pop("api", None), source=str(file), where="api",
                         base=file.parent)
-    return CsmsFile(parse_config(document, source=str(file), base=file.parent), api)
+    metering_table = document.pop("metering", None)
+    metering = None if metering_table is None else parse_section(
+        MeteringSection, metering_table, source=str(file), where="metering", base=file.parent)
+    return CsmsFile(parse_config(document, source=str(file), base=file.parent), api, metering)

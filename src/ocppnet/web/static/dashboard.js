@@ -183,6 +183,7 @@ function renderState(state) {
   renderTopology(state.topology);
   renderStations(state.stations);
   renderRoutes(state.nodes);
+  document.dispatchEvent(new CustomEvent("ocppnet:state", { detail: state }));  // panels
 }
 
 function connect() {

@@ -1,4 +1,6 @@
-"""End-to-end security at an endpoint (station, CSMS, service): a Handlers wrapper + signed calls.
+"""End-to-end security on a Connection (station, CSMS, participant): a Handlers wrapper + signed
+calls. The asyncio side of :mod:`ocppnet.security` (which stays pure): it wraps transport's
+:class:`Handlers` and :class:`Connection`.
 
 :func:`secure_handlers` wraps a transport :class:`Handlers` registry so that every incoming
 request is checked with :meth:`SecurityContext.check_incoming` before its handler runs:
@@ -18,19 +20,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any, Protocol
 
-from ocppnet.errors import DropRequest, SecurityError
+from ocppnet.errors import DropRequest, InternalError, SecurityError, error_class
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.security.context import SecurityContext
+from ocppnet.security.jws import is_signed, signed_action, unsigned_action
 from ocppnet.security.management import MANAGEMENT_ACTIONS
 from ocppnet.security.policy import Outcome, PolicyDecision
+from ocppnet.security.verdicts import Clock, verdict_summary, wall_clock
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import CallContext, Handler, Handlers
+from ocppnet.validation import validate
 
 __all__ = [
-    "Clock",
     "MessageRecorder",
     "SecuredHandlers",
     "VerdictHook",
@@ -39,40 +43,19 @@ __all__ = [
     "security_decision",
     "sign_request",
     "signed_call",
-    "verdict_summary",
-    "wall_clock",
 ]
 
-log = logging.getLogger("ocppnet.security")
+log = logging.getLogger("ocppnet.security")  # (the events are security events)
 
-Clock = Callable[[], datetime]
 #: ``hook(ctx, payload, decision)``: called for every checked request (accepted or not).
 VerdictHook = Callable[[CallContext, JsonObject, PolicyDecision], None]
 
 _decision: ContextVar[PolicyDecision | None] = ContextVar("ocppnet_security_decision", default=None)
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 def security_decision() -> PolicyDecision | None:
     """Inside a handler run by :class:`SecuredHandlers`: the decision on its request."""
     return _decision.get()
-
-
-def verdict_summary(decision: PolicyDecision) -> str:
-    """A short verdict for logs and the CSMS message log: ``unsigned``, ``valid``,
-    ``valid,unknown_key``, ``invalid (reject: ...)``; the outcome is added unless clean."""
-    if not decision.verdicts:
-        text = "unsigned"
-    else:
-        text = ",".join(dict.fromkeys(v.status.value for v in decision.verdicts))
-    if not decision.accepted:
-        text = f"{text} ({decision.outcome.value}: {decision.reason})"
-    elif decision.logged_failure:
-        text = f"{text} (accepted and logged: {decision.reason})"
-    return text[:500]
 
 
 class SecuredHandlers(Handlers):
@@ -105,6 +88,10 @@ class SecuredHandlers(Handlers):
         self.inner.add(action, handler)
 
     def _target(self, action: str) -> Handler | None:
+        if is_signed(action):  # OCPP 2.1 "<Action>-Signed": the handler of <Action>
+            if self.security.jws == "off":
+                return None
+            action = unsigned_action(action)
         handler = self.inner.get(action)
         if handler is None and self.management and action in MANAGEMENT_ACTIONS:
             return self._manage
@@ -117,7 +104,7 @@ class SecuredHandlers(Handlers):
         cached = self._wrapped.get(action)
         if cached is not None and cached[0] is target:
             return cached[1]
-        wrapped = self._wrap(target)
+        wrapped = self._wrap(target, signed=is_signed(action))
         self._wrapped[action] = (target, wrapped)
         return wrapped
 
@@ -140,29 +127,40 @@ class SecuredHandlers(Handlers):
                 log.exception("event=verdict_hook_failed action=%s", ctx.action)
         return decision
 
-    def _wrap(self, handler: Handler) -> Handler:
+    def _refuse(self, ctx: CallContext, decision: PolicyDecision) -> None:
+        event = "security_drop" if decision.outcome is Outcome.DROP else "security_reject"
+        log.warning(
+            "event=%s remote=%s action=%s message_id=%s path=%s reason=%r",
+            event, ctx.remote_id, ctx.action, ctx.message_id, "/".join(ctx.path),
+            decision.reason,
+        )
+        if decision.outcome is Outcome.DROP:
+            raise DropRequest(decision.reason)
+        raise decision.error()
+
+    def _wrap(self, handler: Handler, *, signed: bool = False) -> Handler:
+        """``signed``: an OCPP 2.1 ``<Action>-Signed`` request, verified and decided like
+        ours; the encapsulated message is validated and handled, the reply signed (7.2)."""
+
         async def secured(ctx: CallContext, payload: JsonObject) -> JsonObject | None:
             decision = self.check(ctx, payload)
+            if signed and decision.accepted and decision.payload is not None:
+                inner_ctx = replace(ctx, action=unsigned_action(ctx.action))
+                failure = validate(ctx.version, inner_ctx.action, "request", decision.payload)
+                if failure is not None:
+                    raise error_class(failure.error_code)(
+                        f"{inner_ctx.action}Request (signed): {failure.description}")
+                result = await self._run(handler, inner_ctx, decision.payload, decision)
+                if result is None:
+                    return None
+                failure = validate(ctx.version, inner_ctx.action, "response", result)
+                if failure is not None:
+                    raise InternalError(f"{inner_ctx.action} handler gave an invalid response")
+                return self.security.seal(inner_ctx.action, "response", result,
+                                          now=self.clock())
             if not decision.accepted:
-                event = "security_drop" if decision.outcome is Outcome.DROP else "security_reject"
-                log.warning(
-                    "event=%s remote=%s action=%s message_id=%s path=%s reason=%r",
-                    event, ctx.remote_id, ctx.action, ctx.message_id, "/".join(ctx.path),
-                    decision.reason,
-                )
-                if decision.outcome is Outcome.DROP:
-                    raise DropRequest(decision.reason)
-                raise decision.error()
-            if decision.logged_failure:
-                log.warning(
-                    "event=security_accept_and_log remote=%s action=%s message_id=%s reason=%r",
-                    ctx.remote_id, ctx.action, ctx.message_id, decision.reason,
-                )
-            token = _decision.set(decision)
-            try:
-                result = await handler(ctx, payload)
-            finally:
-                _decision.reset(token)
+                self._refuse(ctx, decision)
+            result = await self._run(handler, ctx, payload, decision)
             if result is None:
                 return None
             return self.security.sign_outgoing(
@@ -172,10 +170,27 @@ class SecuredHandlers(Handlers):
         secured.__name__ = f"secured_{getattr(handler, '__name__', 'handler')}"
         return secured
 
+    async def _run(
+        self, handler: Handler, ctx: CallContext, payload: JsonObject, decision: PolicyDecision
+    ) -> JsonObject | None:
+        if not decision.accepted:
+            self._refuse(ctx, decision)
+        if decision.logged_failure:
+            log.warning(
+                "event=security_accept_and_log remote=%s action=%s message_id=%s reason=%r",
+                ctx.remote_id, ctx.action, ctx.message_id, decision.reason,
+            )
+        token = _decision.set(decision)
+        try:
+            return await handler(ctx, payload)
+        finally:
+            _decision.reset(token)
+
     async def _manage(self, ctx: CallContext, payload: JsonObject) -> JsonObject:
         decision = _decision.get()
         assert decision is not None  # only ever called through _wrap
-        response = self.security.handle_management(ctx.action, payload, decision)
+        response = self.security.handle_management(ctx.action, payload, decision,
+                                                   now=self.clock())
         log.info(
             "event=security_management remote=%s action=%s status=%s",
             ctx.remote_id, ctx.action, response.get("status"),
@@ -220,13 +235,29 @@ async def signed_call(
 ) -> JsonObject:
     """Sign per policy, ``conn.call``, and check the response against the incoming policy.
 
+    With ``jws = "send"`` on an OCPP 2.1 link the request goes out as ``<action>-Signed``
+    and the encapsulated response is returned.
+
     Raises what ``conn.call`` raises, and SecurityError when the response is refused.
     """
-    signed = sign_request(security, action, payload, version=conn.version, clock=clock)
-    response = await conn.call(action, signed, timeout=timeout)
-    decision = security.check_incoming(
-        action, "response", response, version=conn.version, now=clock()
-    )
+    if security.wants_jws(conn.version):  # OCPP 2.1 "<Action>-Signed"
+        envelope = security.seal(action, "request", payload, now=clock())
+        response = await conn.call(signed_action(action), envelope, timeout=timeout)
+        decision = security.check_incoming(
+            signed_action(action), "response", response, version=conn.version, now=clock()
+        )
+        if decision.accepted and decision.payload is not None:
+            failure = validate(conn.version, action, "response", decision.payload)
+            if failure is not None:
+                raise error_class(failure.error_code)(
+                    f"{action}Response (signed): {failure.description}")
+            return decision.payload
+    else:
+        signed = sign_request(security, action, payload, version=conn.version, clock=clock)
+        response = await conn.call(action, signed, timeout=timeout)
+        decision = security.check_incoming(
+            action, "response", response, version=conn.version, now=clock()
+        )
     if not decision.accepted:
         log.warning(
             "event=security_response_refused remote=%s action=%s reason=%r",
@@ -264,7 +295,7 @@ def record_verdicts(
     verdict itself)."""
 
     def hook(ctx: CallContext, payload: JsonObject, decision: PolicyDecision) -> None:
-        if signed_only and "signatures" not in payload:
+        if signed_only and "signatures" not in payload and not is_signed(ctx.action):
             return
         if refused_only and decision.accepted:
             return

@@ -1,4 +1,4 @@
-"""The endpoint security layer on two real Connections joined by an in-memory wire.
+"""transport.secured: security policies enforced on a Connection (Handlers wrapper, signed calls).
 
 Frames are encoded and decoded on the way (as on a WebSocket), so what the handlers see is
 what a peer would send; no sockets, the clock is fixed.
@@ -16,23 +16,22 @@ from ocppnet.errors import CallErrorReceived, CallTimeout, SecurityError
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
 from ocppnet.rpc.frames import Frame, JsonObject
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.endpoint import (
-    record_verdicts,
-    secure_handlers,
-    security_decision,
-    signed_call,
-    verdict_summary,
-)
 from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicyDecision, PolicySet
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.signatures import sign, verify
 from ocppnet.security.signer import CommandSigner, external_limit_profile
 from ocppnet.security.trust import TrustStore
+from ocppnet.security.verdicts import verdict_summary
 from ocppnet.transport.connection import Connection
 from ocppnet.transport.handlers import CallContext, Handlers
-
-from .conftest import NOW
+from ocppnet.transport.secured import (
+    record_verdicts,
+    secure_handlers,
+    security_decision,
+    signed_call,
+)
+from tests.security.conftest import NOW
 
 V = "2.0.1"
 

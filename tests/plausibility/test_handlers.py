@@ -9,7 +9,7 @@ import pytest
 
 from ocppnet.errors import CallErrorReceived
 from ocppnet.plausibility import FindingLog, PlausibilityChecker, PlausibilityConfig, Verdict
-from ocppnet.plausibility.endpoint import plausibility_verdict, plausible_handlers
+from ocppnet.plausibility.handlers import plausibility_verdict, plausible_handlers
 from ocppnet.transport import CallContext, Handlers, connect_station, serve_csms
 from tests.plausibility.payloads import energy, now, tx_event
 
