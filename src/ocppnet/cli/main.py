@@ -27,6 +27,7 @@ _PARTS = (
     "ocppnet.cli.demo",
     "ocppnet.api.cli",
     "ocppnet.cli.call",
+    "ocppnet.cli.nap",
     "ocppnet.twin.cli",
     "ocppnet.cli.ocmf",
     "ocppnet.grid.cli",

@@ -26,6 +26,8 @@ from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.metrics import csms_metrics
+from ocppnet.csms.nap_api import nap_routers
+from ocppnet.csms.nap_config import NapSettings, load_nap
 from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.csms.tariff_api import tariff_router
 from ocppnet.errors import ConfigError
@@ -103,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
     if http is not None:
         check_bind(args.http_host, token_table(api, source=args.config),
                    what="the dashboard and operator API")
+    nap = load_nap(args.config) if args.config else None  # [nap]: access-point exports
     try:
-        return run_async(_serve(config, http, nodes, api, metering, security))
+        return run_async(_serve(config, http, nodes, api, metering, security, nap))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
         return 1
@@ -152,6 +155,7 @@ async def _serve(
     config: CsmsConfig, http: tuple[str, int] | None, nodes: dict[str, NodeSource],
     api: ApiSection | None = None, metering: MeteringSection | None = None,
     security: SecurityContext | None = None,
+    nap: NapSettings | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -179,7 +183,8 @@ async def _serve(
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
             operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
                                     extra_routers=[*calibration_routers(app),
-                                                   tariff_router(app)])
+                                                   tariff_router(app),
+                                                   *nap_routers(app.store, nap)])
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)

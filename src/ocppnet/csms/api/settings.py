@@ -24,6 +24,7 @@ def load_csms_file(path: str | Path) -> CsmsFile:
     """Read ``path``; ConfigError names the file and the dotted key on any problem."""
     file = Path(path)
     document = read_toml(file)
+    document.pop("nap", None)  # access-point exports: ocppnet.csms.nap_config.load_nap
     api = parse_section(ApiSection, document.pop("api", None), source=str(file), where="api",
                         base=file.parent)
     metering_table = document.pop("metering", None)
