@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy --strict"; .venv/bin/mypy src
 echo "== pytest"; .venv/bin/pytest -p no:cacheprovider "$@"
+echo "== fuzz (each target a few seconds; scripts/fuzz.sh TARGET SECONDS for longer)"
+./scripts/fuzz.sh all "${OCPPNET_FUZZ_SECONDS:-3}"
 if [ -f benchmarks/__main__.py ]; then
     echo "== benchmark smoke"; .venv/bin/python -m benchmarks all --quick --out "${TMPDIR:-/tmp}/ocppnet-bench-smoke"
 fi

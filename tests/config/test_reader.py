@@ -121,3 +121,10 @@ def test_describe_section_lists_every_field() -> None:
     assert rows["upstreams"][0] == "list of table"
     assert rows["passwords"][:2] == ("table of str", "(empty)")
     assert set(rows) == set(Example.model_fields)
+
+
+def test_an_integer_past_64_bits_is_named_not_a_crash() -> None:
+    """Found by the config fuzzer (tests/fuzz/corpus/config/found-bigint): TOML allows any
+    integer, the JSON encoder under the models did not."""
+    with pytest.raises(ConfigError, match=r"x\.toml: node\.port: must be 0\.\.65535"):
+        parse({"id": "N", "port": -(10**30)})

@@ -8,10 +8,12 @@ directory), so a configuration works from whatever directory the process starts 
 
 from __future__ import annotations
 
+import json
 import tomllib
 import types
 import typing
 from collections.abc import Mapping
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -127,10 +129,24 @@ def parse_section(
     try:
         # validated as JSON: strict types (no "1" -> 1), while arrays may fill tuples and
         # strings fill paths, as TOML's own types suggest
-        text = orjson.dumps(dict(data), option=orjson.OPT_NON_STR_KEYS)
-        return model.model_validate_json(text, context={"base": base})
+        return model.model_validate_json(_as_json(data), context={"base": base})
     except ValidationError as exc:
         raise format_error(exc, source=source, where=where) from None
+
+
+def _as_json(data: Mapping[str, Any]) -> bytes:
+    """The table as JSON text; integers past 64 bits (which orjson refuses, and TOML allows)
+    go through the standard library, so the model names the key instead of a crash."""
+    try:
+        return orjson.dumps(dict(data), option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(dict(data), default=_iso).encode()
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a TOML value")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
