@@ -11,3 +11,6 @@ echo "== fuzz (each target a few seconds; scripts/fuzz.sh TARGET SECONDS for lon
 if [ -f benchmarks/__main__.py ]; then
     echo "== benchmark smoke"; .venv/bin/python -m benchmarks all --quick --out "${TMPDIR:-/tmp}/ocppnet-bench-smoke"
 fi
+echo "== soak smoke (python -m benchmarks.soak for the 30-minute run)"
+.venv/bin/python -m benchmarks.soak --seconds 30 --stations 100 --sample 5 \
+    --out "${TMPDIR:-/tmp}/ocppnet-soak-smoke"
