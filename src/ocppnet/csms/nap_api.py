@@ -18,6 +18,7 @@ from fastapi import params as fastapi_params
 
 from ocppnet.api import require_scope
 from ocppnet.csms.nap_config import NapSettings
+from ocppnet.csms.nap_prices import tariff_prices
 from ocppnet.csms.nap_source import JSON, NapSource, json_bytes
 from ocppnet.nap import ocpi
 from ocppnet.nap.publication import SIGNATURE_HEADER, Publication, http_date, not_modified
@@ -108,5 +109,5 @@ def nap_routers(store: Store, settings: NapSettings | None) -> list[APIRouter]:
     routes, readable with scope ``read``. None: no routes."""
     if settings is None:
         return []
-    source = NapSource(store, settings.sites, settings.key)
+    source = NapSource(store, settings.sites, settings.key, prices=tariff_prices(store))
     return [nap_router(source, [Depends(require_scope("read"))])]
