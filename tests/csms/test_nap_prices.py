@@ -39,3 +39,24 @@ async def test_the_verified_tariff_in_force_sets_the_price() -> None:
         assert evening is not None and evening.per_kwh == 0.58  # 0.49 + 19 % VAT
     finally:
         await store.close()
+
+
+async def test_the_ocmf_receipt_names_the_tariff_that_priced_the_transaction() -> None:
+    from types import SimpleNamespace
+
+    from ocppnet.csms.tariff_check import price_lines
+
+    tariff = json.loads((EXAMPLES / "tariff.json").read_text())
+    store = open_store(":memory:")
+    await store.open()
+    try:
+        await store.add_station_event(StationEvent("CS-A1", NOON, TARIFF_IN_USE, {
+            "transactionId": "TX-1", "tariffId": tariff["tariffId"], "hash": "h",
+            "verified": True, "issuer": "kid", "tariff": tariff}))
+        lines = price_lines(SimpleNamespace(store=store))
+        tx = SimpleNamespace(station_id="CS-A1", transaction_id="TX-1")
+        got = await lines(tx)
+        assert got is not None and got["tariffs"][0]["tariffId"] == "EMP-1-2026-12"
+        assert await lines(SimpleNamespace(station_id="CS-A1", transaction_id="TX-2")) is None
+    finally:
+        await store.close()

@@ -30,6 +30,7 @@ from ocppnet.csms.nap_api import nap_routers
 from ocppnet.csms.nap_config import NapSettings, load_nap
 from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.csms.tariff_api import tariff_router
+from ocppnet.csms.tariff_check import price_lines
 from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
@@ -182,7 +183,7 @@ async def _serve(
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
             operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
-                                    extra_routers=[*calibration_routers(app),
+                                    extra_routers=[*calibration_routers(app, [price_lines(app)]),
                                                    tariff_router(app),
                                                    *nap_routers(app.store, nap)])
             web = await start_dashboard(dashboard, *http, api=operator_api)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -233,3 +234,13 @@ async def receipt_lines(store: Store, station: str, tx: str) -> dict[str, Any] |
         "cost": last.get("csms"), "stationCost": last.get("station"),
         "costMatches": last.get("match"), "final": last.get("eventType") == "Ended",
     }
+
+
+def price_lines(app: Any) -> Callable[[Any], Awaitable[dict[str, Any] | None]]:
+    """The receipt extra (``calibration_routers(app, [price_lines(app)])``): the OCMF
+    receipt of a transaction also names the signed tariffs that priced it and the cost."""
+
+    async def lines(tx: Any) -> dict[str, Any] | None:
+        return await receipt_lines(app.store, tx.station_id, tx.transaction_id)
+
+    return lines
