@@ -120,3 +120,45 @@ def test_the_fleet_makes_one_key_per_station_that_a_twin_can_trust(tmp_path: Pat
     assert len({k.key_id for k in keys if k is not None}) == 2
     trust = load_trust((tmp_path / "keys",), where="t.toml: security")
     assert {entry.name for entry in trust} == set(fleet.ids)  # named after the stations
+
+
+async def test_the_twin_api_wants_a_read_token_when_tokens_are_configured() -> None:
+    import httpx
+
+    from ocppnet.api import ApiSection, ApiToken, hash_token
+    from ocppnet.security.trust import TrustStore
+    from ocppnet.twin.service import TwinSection, TwinService
+    from ocppnet.twin.store import open_series_store
+    from ocppnet.twin.web import twin_app
+
+    service = TwinService(TwinSection(store=":memory:"), TrustStore(),
+                          open_series_store(":memory:"))
+    await service.store.open()
+    try:
+        api = ApiSection(tokens=(ApiToken(name="viewer", sha256=hash_token("secret"),
+                                          scopes=("read",)),))
+        app = twin_app(service, auth=api)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://twin") as http:
+            assert (await http.get("/api/v1/twin/stations")).status_code == 401
+            ok = await http.get("/api/v1/twin/stations",
+                                headers={"Authorization": "Bearer secret"})
+            assert ok.status_code == 200 and ok.json()["stations"] == []
+            metrics = await http.get("/metrics", headers={"Authorization": "Bearer secret"})
+            assert "ocppnet_twin_batches_total" in metrics.text
+            assert (await http.get("/")).status_code == 200  # the page itself is public
+    finally:
+        await service.store.close()
+
+
+async def test_a_participant_never_serves_off_loopback_without_a_token() -> None:
+    from fastapi import FastAPI
+
+    from ocppnet.errors import ConfigError
+    from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
+
+    section = ParticipantSection(id="TWIN-1", http_host="0.0.0.0", http_port=0,
+                                 upstreams=(UpstreamSection(id="N", url="ws://127.0.0.1:1"),))
+    refusal = r"refusing to serve TWIN-1's HTTP API \(participant\.http_host\) on 0\.0\.0\.0"
+    with pytest.raises(ConfigError, match=refusal):
+        await Participant(section, http_app=FastAPI()).start(wait=1.0)

@@ -20,8 +20,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from ocppnet.api import TokenTable, check_bind, tokens_of
 from ocppnet.errors import SecurityError
 from ocppnet.node.endpoint import LocalEndpoint
 from ocppnet.node.router import Router
@@ -97,6 +99,10 @@ class Participant:
                 self._tasks.append(asyncio.create_task(
                     upstream.run(), name=f"{self.id}:up:{upstream.link_id}"))
             if self.http_app is not None and self.section.http_port is not None:
+                # never off loopback without a token (its file's [api] table)
+                check_bind(self.section.http_host, tokens_of(self.http_app)
+                           if isinstance(self.http_app, FastAPI) else TokenTable(),
+                           what=f"{self.id}'s HTTP API (participant.http_host)")
                 try:
                     self.http = await serve_http(self.http_app, self.section.http_host,
                                                  self.section.http_port)

@@ -13,6 +13,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from ocppnet.api import ApiSection
 from ocppnet.cli.main import run_async
 from ocppnet.errors import ConfigError
 from ocppnet.participant import Participant, load_participant_config, run_until_stopped
@@ -49,7 +50,8 @@ def build(path: str | Path) -> tuple[Participant, TwinService]:
     service = TwinService(section,
                           loaded.security.trust if loaded.security else TrustStore(),
                           open_series_store(store_location))
-    participant = Participant(loaded.participant, http_app=twin_app(service))
+    api = loaded.section(ApiSection, "api")
+    participant = Participant(loaded.participant, http_app=twin_app(service, auth=api))
     service.register(participant.handlers)
     return participant, service
 

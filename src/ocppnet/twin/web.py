@@ -12,13 +12,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
+from ocppnet.api import ApiSection, api_app, new_registry, require_scope
 from ocppnet.twin.service import TwinService
 
 __all__ = ["STATIC", "twin_app", "twin_routes"]
@@ -27,8 +31,10 @@ STATIC = Path(__file__).with_name("static")
 
 
 def twin_routes(service: TwinService) -> APIRouter:
-    """The twin's read-only routes (mounted under ``/api/v1``)."""
-    router = APIRouter(prefix="/twin", tags=["digital twin"])
+    """The twin's read-only routes (mounted under ``/api/v1``; scope ``read`` when the file
+    configures ``[api]`` tokens)."""
+    router = APIRouter(prefix="/twin", tags=["digital twin"],
+                       dependencies=[Depends(require_scope("read"))])
 
     @router.get("/stations")
     async def stations() -> dict[str, Any]:
@@ -71,11 +77,29 @@ def twin_routes(service: TwinService) -> APIRouter:
     return router
 
 
-def twin_app(service: TwinService) -> FastAPI:
-    """The whole HTTP app: API under /api/v1, the page at /."""
-    app = FastAPI(title="ocppnet digital twin", docs_url="/api/v1/docs",
-                  openapi_url="/api/v1/openapi.json", redoc_url=None)
-    app.include_router(twin_routes(service), prefix="/api/v1")
+class TwinCollector(Collector):
+    """``ocppnet_twin_batches_total{outcome}`` and ``ocppnet_twin_values_total`` on /metrics."""
+
+    def __init__(self, service: TwinService) -> None:
+        self.service = service
+
+    def collect(self) -> Iterator[Metric]:
+        counters = self.service.counters
+        batches = CounterMetricFamily("ocppnet_twin_batches", "stream batches received",
+                                      labels=["outcome"])
+        for outcome in ("accepted", "refused"):
+            batches.add_metric([outcome], counters[outcome])
+        yield batches
+        yield CounterMetricFamily("ocppnet_twin_values", "values stored",
+                                  value=counters["values"])
+
+
+def twin_app(service: TwinService, *, auth: ApiSection | None = None) -> FastAPI:
+    """The whole HTTP app (the shared API layer: /api/v1, docs, tokens, /metrics) and the page
+    at / (it sends the token given as ``#token=...`` in its address)."""
+    registry = new_registry()
+    registry.register(TwinCollector(service))
+    app = api_app("ocppnet digital twin", [twin_routes(service)], auth=auth, registry=registry)
 
     @app.get("/", include_in_schema=False)
     async def page() -> Response:

@@ -7,8 +7,12 @@ const COLORS = ["#2f6fdf", "#23955a", "#d64545", "#8a4fd0", "#e08a1e", "#1aa3a3"
 const WINDOW_S = 600;
 const charts = new Map();
 
+// An API token, when the twin's file configures [api] tokens: open the page as /#token=...
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get("token");
+
 async function getJson(path) {
-  const response = await fetch(path, { cache: "no-store" });
+  const headers = TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
+  const response = await fetch(path, { cache: "no-store", headers });
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
