@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ocppnet.node.config import parse_config
 from ocppnet.node.service import Node
 
 
@@ -20,3 +21,9 @@ async def stop_node(node: Node) -> None:
             if task.cancelling() and not task.done() and task is not stopping:
                 task.cancel()
     stopping.result()
+
+
+def overlay_node(node_id: str, upstream_id: str, port: int) -> Node:
+    """A node with one overlay upstream at ``ws://127.0.0.1:{port}/ocpp`` (not started)."""
+    return Node(parse_config({"node": {"id": node_id, "upstreams": [
+        {"id": upstream_id, "url": f"ws://127.0.0.1:{port}/ocpp", "mode": "overlay"}]}}))

@@ -24,7 +24,6 @@ import pytest
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.errors import CallErrorReceived
-from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import OverlayCsmsServer, serve_overlay_csms
 from ocppnet.node.router import FrameEvent
 from ocppnet.node.service import Node
@@ -42,7 +41,7 @@ from ocppnet.station.model import StationConfig
 from ocppnet.station.runtime import SimulatedStation
 from ocppnet.station.scenario import Scenario
 from ocppnet.transport import Backoff
-from tests.integration import stop_node
+from tests.integration import overlay_node, stop_node
 
 GRID_ROLE = {
     "name": "grid-operator",
@@ -121,10 +120,6 @@ async def until(check: Callable[[], Any]) -> Any:
             await asyncio.sleep(0.02)
         return result
 
-
-def overlay_node(node_id: str, upstream_id: str, port: int) -> Node:
-    return Node(parse_config({"node": {"id": node_id, "upstreams": [
-        {"id": upstream_id, "url": f"ws://127.0.0.1:{port}/ocpp", "mode": "overlay"}]}}))
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,7 @@ import pytest
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.errors import CallErrorReceived, UnknownClient
-from ocppnet.node.config import parse_config
 from ocppnet.node.overlay_csms import serve_overlay_csms
-from ocppnet.node.service import Node
 from ocppnet.participant import Participant, ParticipantSection, UpstreamSection
 from ocppnet.security.context import SecurityContext
 from ocppnet.security.keys import KeyPair
@@ -45,7 +43,7 @@ from ocppnet.station.scenario import Scenario
 from ocppnet.store import MeterSample
 from ocppnet.tariffs import sign_tariff
 from ocppnet.transport import Backoff
-from tests.integration import stop_node
+from tests.integration import overlay_node, stop_node
 
 ISSUER_ROLE = {"name": "tariff-issuer", "allow": [
     {"action": "SetDefaultTariff"}, {"action": "ChangeTransactionTariff"}]}
@@ -121,10 +119,6 @@ def speaks_21(app: CsmsApp) -> bool:
     except UnknownClient:
         return False
 
-
-def overlay_node(node_id: str, upstream_id: str, port: int) -> Node:
-    return Node(parse_config({"node": {"id": node_id, "upstreams": [
-        {"id": upstream_id, "url": f"ws://127.0.0.1:{port}/ocpp", "mode": "overlay"}]}}))
 
 
 @pytest.fixture(scope="module")
