@@ -1,0 +1,292 @@
+"""Real processes of a scale-out set-up on 127.0.0.1: nats-server (JetStream), a throw-away
+PostgreSQL, HAProxy (TCP mode) and ``ocppnet csms`` front-ends.
+
+Plain context managers (usable from tests and from ``benchmarks/bench_scaleout.py``): each one
+starts its process in a directory of its own, waits until it serves, and stops it in
+``finally`` whatever happens. A binary that is not installed raises :class:`Missing` (the
+fixtures in ``conftest.py`` turn it into a skip). nats-server and HAProxy are configured from
+the same templates as ``scripts/cluster.sh`` (``scripts/cluster/*.conf|cfg``), so the tests
+exercise the configuration the docs hand to operators.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.integration.processes import OCPPNET, Process, api_tokens_toml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "scripts" / "cluster"
+CSMS_ID = "CSMS-1"
+
+
+class Missing(Exception):
+    """A program the set-up needs is not installed (the message names it)."""
+
+
+def find_binary(name: str, *extra: str) -> str:
+    """``name`` on PATH or in one of the ``extra`` glob patterns; Missing otherwise."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin",
+                              *(d for pattern in extra for d in sorted(glob.glob(pattern),
+                                                                       reverse=True))])
+    found = shutil.which(name, path=search)
+    if found is None:
+        raise Missing(f"{name} is not installed (scripts/setup.sh installs it from Debian)")
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (for programs that cannot be given port 0)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """``scripts/cluster/<template>`` with every ``@NAME@`` replaced; KeyError if one is left."""
+    text = (TEMPLATES / template).read_text()
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", value)
+    if "@" in "".join(line.split("#", 1)[0] for line in text.splitlines()):
+        raise KeyError(f"{template}: a placeholder was not given a value")
+    return text
+
+
+def wait_port(host: str, port: int, what: str, proc: Process, limit: float = 20.0) -> None:
+    """Return once ``host:port`` accepts a TCP connection (RuntimeError if ``proc`` dies)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.proc.returncode}):\n{''.join(proc.lines)}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} does not accept connections on {host}:{port}")
+
+
+@contextlib.contextmanager
+def running(cmd: Sequence[str], *, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> Iterator[Process]:
+    """``cmd`` as a subprocess whose stderr (and stdout) lines are collected; SIGKILLed at
+    the end if it is still running (nothing here needs a graceful stop)."""
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, cwd=cwd,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    process = Process(proc)
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
+# --- nats-server ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NatsServer:
+    process: Process
+    url: str  # nats://127.0.0.1:PORT
+    monitor: str  # http://127.0.0.1:PORT (/varz, /jsz)
+    store_dir: Path
+
+
+@contextlib.contextmanager
+def nats_server(directory: Path, *, port: int = -1) -> Iterator[NatsServer]:
+    """nats-server with JetStream on loopback, its store under ``directory``."""
+    binary = find_binary("nats-server")
+    directory.mkdir(parents=True, exist_ok=True)
+    conf = directory / "nats.conf"
+    store = directory / "jetstream"
+    conf.write_text(render("nats.conf", {"HOST": "127.0.0.1", "PORT": str(port),
+                                         "HTTP_PORT": "-1", "STORE_DIR": str(store)}))
+    with running([binary, "-c", str(conf)]) as process:
+        client = process.read_until(r"Listening for client connections on ([\d.]+:\d+)")
+        monitor = process.read_until(r"Starting http monitor on ([\d.]+:\d+)")
+        process.read_until(r"Server is ready")
+        yield NatsServer(process, f"nats://{client.group(1)}", f"http://{monitor.group(1)}",
+                         store)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres(directory: Path, *, max_connections: int = 100) -> Iterator[str]:
+    """A throw-away PostgreSQL cluster (initdb) on a Unix socket in ``directory`` (no TCP
+    port); yields its URL. Like tests/store/conftest.py, but usable outside pytest."""
+    pattern = "/usr/lib/postgresql/*/bin"
+    initdb, pg_ctl = find_binary("initdb", pattern), find_binary("pg_ctl", pattern)
+    directory.mkdir(parents=True, exist_ok=True)
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            raise Missing("running as root and there is no 'postgres' user") from None
+        os.chown(directory, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = directory / "data"
+    subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    options = (f"-c listen_addresses='' -c unix_socket_directories={directory} -p 5432 "
+               f"-c fsync=off -c max_connections={max_connections}")
+    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-w",
+                    "-l", str(directory / "log"), "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@/postgres?host={directory}"
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+
+
+# --- ocppnet csms front-ends ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frontend:
+    id: str
+    process: Process
+    ws_port: int
+    http: str  # http://127.0.0.1:PORT (dashboard, operator API, /api/v1/cluster/...)
+
+    @property
+    def http_port(self) -> int:
+        return int(self.http.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        return self.process.proc.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to NATS, presence entries are left to their lease."""
+        self.process.kill()
+
+
+def frontend_args(frontend_id: str, store: str, bus: str | None, *, port: int = 0,
+                  reuse_port: bool = False) -> list[str]:
+    """The ``ocppnet csms`` flags of one front-end (without ``--bus`` when ``bus`` is None:
+    a plain single-process CSMS, what the benchmark harness falls back to)."""
+    args = ["--port", str(port), "--http-port", "0", "--store", store]
+    if bus is not None:
+        args += ["--bus", bus, "--frontend-id", frontend_id]
+    if reuse_port:
+        args.append("--reuse-port")
+    return args
+
+
+def write_frontend_toml(directory: Path, *, heartbeat_interval: int = 300) -> Path:
+    """A ``[csms]`` file shared by all front-ends (same CSMS id: one CSMS, many processes)
+    plus the operator and read tokens of tests/integration/processes.py."""
+    directory.mkdir(parents=True, exist_ok=True)
+    file = directory / "csms.toml"
+    file.write_text(f'[csms]\nid = "{CSMS_ID}"\nheartbeat_interval = {heartbeat_interval}\n'
+                    + api_tokens_toml())
+    return file
+
+
+@contextlib.contextmanager
+def frontend(config: Path, frontend_id: str, store: str, bus: str | None, *,
+             port: int = 0, reuse_port: bool = False, python: Sequence[str] = OCPPNET,
+             env: dict[str, str] | None = None) -> Iterator[Frontend]:
+    """One ``ocppnet csms`` front-end; yields once it listens (ports read from its output)."""
+    cmd = [*python, "csms", "--config", str(config),
+           *frontend_args(frontend_id, store, bus, port=port, reuse_port=reuse_port)]
+    with running(cmd, env=env) as process:
+        ws = process.read_until(r"stations(?: and nodes)?:\s+ws://127\.0\.0\.1:(\d+)/ocpp", 60)
+        api = process.read_until(r"operator API:\s+(http://127\.0\.0\.1:\d+)/api/v1/docs", 60)
+        yield Frontend(frontend_id, process, int(ws.group(1)), api.group(1))
+
+
+# --- HAProxy --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    ws_port: int
+    http_port: int  # health check: GET /api/v1/health
+
+
+def haproxy_config(bind: str, backends: Sequence[Backend], *, maxconn: int = 4096) -> str:
+    servers = "\n".join(f"    server {b.name} 127.0.0.1:{b.ws_port} check port {b.http_port}"
+                        for b in backends)
+    return render("haproxy.cfg", {"BIND": bind, "MAXCONN": str(maxconn), "SERVERS": servers})
+
+
+@dataclass(frozen=True)
+class Haproxy:
+    process: Process
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+
+@contextlib.contextmanager
+def haproxy(directory: Path, backends: Sequence[Backend], *, port: int = 0,
+            maxconn: int = 4096) -> Iterator[Haproxy]:
+    """HAProxy (TCP mode, health checks, redispatch) in front of ``backends``."""
+    binary = find_binary("haproxy")
+    directory.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    cfg = directory / "haproxy.cfg"
+    cfg.write_text(haproxy_config(f"127.0.0.1:{port}", backends, maxconn=maxconn))
+    check = subprocess.run([binary, "-c", "-f", str(cfg)], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"{cfg}: {check.stdout}{check.stderr}")
+    with running([binary, "-db", "-f", str(cfg)]) as process:
+        wait_port("127.0.0.1", port, "haproxy", process)
+        yield Haproxy(process, port)
+
+
+def fresh_schema(server_url: str, name: str) -> str:
+    """A URL of ``server_url`` whose sessions use the new, empty schema ``name``."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    separator = "&" if "?" in server_url else "?"
+    return f"{server_url}{separator}options=-csearch_path%3D{name}"
+
+
+# --- the whole set-up -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cluster:
+    nats: NatsServer | None
+    store: str
+    frontends: list[Frontend]
+    proxy: Haproxy
+    config: Path
+
+    def by_id(self, frontend_id: str) -> Frontend:
+        return next(f for f in self.frontends if f.id == frontend_id)
+
+
+@contextlib.contextmanager
+def cluster(directory: Path, *, frontends: int = 3, bus: bool = True,
+            store: str | None = None) -> Iterator[Cluster]:
+    """nats-server (``bus``), PostgreSQL (``store`` or a throw-away one), ``frontends``
+    front-ends ``fe1``... on ports of their own, HAProxy in front; all stopped at the end."""
+    with contextlib.ExitStack() as stack:
+        nats = stack.enter_context(nats_server(directory / "nats")) if bus else None
+        url = store or stack.enter_context(postgres(directory / "pg"))
+        config = write_frontend_toml(directory / "csms")
+        started = [stack.enter_context(
+            frontend(config, f"fe{i}", url, nats.url if nats else None))
+            for i in range(1, frontends + 1)]
+        proxy = stack.enter_context(haproxy(
+            directory / "haproxy", [Backend(f.id, f.ws_port, f.http_port) for f in started]))
+        yield Cluster(nats, url, started, proxy, config)
