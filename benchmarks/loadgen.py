@@ -60,15 +60,17 @@ def station_frames(station_id: str, count: int = RING) -> list[bytes]:
 
 async def open_stations(
     url: str, count: int, prefix: str, window: Window, *, ring: int = RING,
-    parallel: int = 100,
+    parallel: int = 100, local_host: str | None = None,
 ) -> list[Station]:
-    """Connect ``count`` stations ``<url>/<prefix><i>``, at most ``parallel`` at a time."""
+    """Connect ``count`` stations ``<url>/<prefix><i>``, at most ``parallel`` at a time
+    (from source address ``local_host`` when given: 127.0.0.x spreads ephemeral ports)."""
     gate = asyncio.Semaphore(parallel)
 
     async def one(i: int) -> Station:
         sid = f"{prefix}{i}"
         async with gate:
-            return await open_station(url, sid, SUBPROTOCOL, station_frames(sid, ring), window)
+            return await open_station(url, sid, SUBPROTOCOL, station_frames(sid, ring), window,
+                                      local_host=local_host)
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
 
@@ -122,11 +124,11 @@ async def run_load(
     )
 
 
-async def hold_idle(url: str, stations: int, prefix: str) -> None:
+async def hold_idle(url: str, stations: int, prefix: str, local_host: str | None = None) -> None:
     """Connect ``stations``, send one Heartbeat each, report, then hold until terminated."""
     window = Window()
     window.stopped = True  # one call each, no follow-up
-    conns = await open_stations(url, stations, prefix, window, ring=1)
+    conns = await open_stations(url, stations, prefix, window, ring=1, local_host=local_host)
     for station in conns:
         station.send_next()
     await asyncio.wait_for(asyncio.gather(*(s.closed for s in conns)), 120)
@@ -146,13 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--prefix", default="LG")
+    parser.add_argument("--local-host", default=None, metavar="ADDRESS",
+                        help="source address of the idle stations' connections (127.0.0.x)")
     parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
                         help="server process whose CPU time to measure (repeatable)")
     args = parser.parse_args(argv)
     raise_fd_limit()
     loop = "uvloop" if uvloop_available() else "asyncio"
     if args.mode == "idle":
-        run_loop(hold_idle(args.url, args.stations, args.prefix), loop)
+        run_loop(hold_idle(args.url, args.stations, args.prefix, args.local_host), loop)
         return 0
     pids = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
     result = run_loop(

@@ -31,13 +31,13 @@ def nats_url(nats_server: NatsServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     """One throw-away PostgreSQL for the session (tests take a fresh schema each)."""
     if importlib.util.find_spec("psycopg") is None:
         pytest.skip("psycopg is not installed")
     try:
-        with processes.postgres(tmp_path_factory.mktemp("pg"), max_connections=200) as url:
-            yield url
+        with processes.postgres(max_connections=200) as server:
+            yield server.url
     except Missing as exc:
         pytest.skip(str(exc))
 

@@ -18,6 +18,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -120,33 +121,45 @@ def nats_server(directory: Path, *, port: int = -1) -> Iterator[NatsServer]:
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Postgres:
+    url: str
+    directory: Path  # data/, log, the Unix socket; data/postmaster.pid names the server
+
+
 @contextlib.contextmanager
-def postgres(directory: Path, *, max_connections: int = 100) -> Iterator[str]:
-    """A throw-away PostgreSQL cluster (initdb) on a Unix socket in ``directory`` (no TCP
-    port); yields its URL. Like tests/store/conftest.py, but usable outside pytest."""
+def postgres(*, max_connections: int = 100) -> Iterator[Postgres]:
+    """A throw-away PostgreSQL cluster (initdb) on a Unix socket in a directory of its own
+    under the system temp dir (the postgres user must reach it; no TCP port). Like
+    tests/store/conftest.py, but usable outside pytest."""
     pattern = "/usr/lib/postgresql/*/bin"
     initdb, pg_ctl = find_binary("initdb", pattern), find_binary("pg_ctl", pattern)
-    directory.mkdir(parents=True, exist_ok=True)
     run_as: list[str] = []
+    user = None
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:
             raise Missing("running as root and there is no 'postgres' user") from None
-        os.chown(directory, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    data = directory / "data"
-    subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    options = (f"-c listen_addresses='' -c unix_socket_directories={directory} -p 5432 "
-               f"-c fsync=off -c max_connections={max_connections}")
-    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-w",
-                    "-l", str(directory / "log"), "start"], check=True, capture_output=True)
+    directory = Path(tempfile.mkdtemp(prefix="ocppnet-pg-"))
     try:
-        yield f"postgresql://postgres@/postgres?host={directory}"
+        if user is not None:
+            os.chown(directory, user.pw_uid, user.pw_gid)
+        data = directory / "data"
+        subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True)
+        options = (f"-c listen_addresses='' -c unix_socket_directories={directory} "
+                   f"-p 5432 -c fsync=off -c max_connections={max_connections}")
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-w",
+                        "-l", str(directory / "log"), "start"], check=True, capture_output=True)
+        try:
+            yield Postgres(f"postgresql://postgres@/postgres?host={directory}", directory)
+        finally:
+            subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                           capture_output=True)
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- ocppnet csms front-ends ----------------------------------------------------------------
@@ -194,17 +207,38 @@ def write_frontend_toml(directory: Path, *, heartbeat_interval: int = 300) -> Pa
     return file
 
 
+def _ready(frontend_id: str, process: Process) -> Frontend:
+    ws = process.read_until(r"stations(?: and nodes)?:\s+ws://127\.0\.0\.1:(\d+)/ocpp", 90)
+    api = process.read_until(r"operator API:\s+(http://127\.0\.0\.1:\d+)/api/v1/docs", 90)
+    return Frontend(frontend_id, process, int(ws.group(1)), api.group(1))
+
+
+@contextlib.contextmanager
+def frontends(config: Path, ids: Sequence[str], store: str, bus: str | None, *,
+              port: int = 0, reuse_port: bool = False) -> Iterator[list[Frontend]]:
+    """Front-ends ``ids``; yields once all listen (ports read from their output). The first
+    one starts alone: it creates the store's schema (migrations of several processes on one
+    empty PostgreSQL database collide: CREATE TABLE IF NOT EXISTS is not safe against a
+    concurrent one); the others start together (Python start-up is the slow part)."""
+
+    def launch(fid: str) -> Process:
+        return stack.enter_context(running(
+            [*OCPPNET, "csms", "--config", str(config),
+             *frontend_args(fid, store, bus, port=port, reuse_port=reuse_port)]))
+
+    with contextlib.ExitStack() as stack:
+        first = _ready(ids[0], launch(ids[0]))
+        rest = [(fid, launch(fid)) for fid in ids[1:]]
+        yield [first, *(_ready(fid, process) for fid, process in rest)]
+
+
 @contextlib.contextmanager
 def frontend(config: Path, frontend_id: str, store: str, bus: str | None, *,
-             port: int = 0, reuse_port: bool = False, python: Sequence[str] = OCPPNET,
-             env: dict[str, str] | None = None) -> Iterator[Frontend]:
-    """One ``ocppnet csms`` front-end; yields once it listens (ports read from its output)."""
-    cmd = [*python, "csms", "--config", str(config),
-           *frontend_args(frontend_id, store, bus, port=port, reuse_port=reuse_port)]
-    with running(cmd, env=env) as process:
-        ws = process.read_until(r"stations(?: and nodes)?:\s+ws://127\.0\.0\.1:(\d+)/ocpp", 60)
-        api = process.read_until(r"operator API:\s+(http://127\.0\.0\.1:\d+)/api/v1/docs", 60)
-        yield Frontend(frontend_id, process, int(ws.group(1)), api.group(1))
+             port: int = 0, reuse_port: bool = False) -> Iterator[Frontend]:
+    """One ``ocppnet csms`` front-end; yields once it listens."""
+    with frontends(config, [frontend_id], store, bus, port=port,
+                   reuse_port=reuse_port) as [one]:
+        yield one
 
 
 # --- HAProxy --------------------------------------------------------------------------------
@@ -276,17 +310,16 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(directory: Path, *, frontends: int = 3, bus: bool = True,
+def cluster(directory: Path, *, count: int = 3, bus: bool = True,
             store: str | None = None) -> Iterator[Cluster]:
-    """nats-server (``bus``), PostgreSQL (``store`` or a throw-away one), ``frontends``
+    """nats-server (``bus``), PostgreSQL (``store`` or a throw-away one), ``count``
     front-ends ``fe1``... on ports of their own, HAProxy in front; all stopped at the end."""
     with contextlib.ExitStack() as stack:
         nats = stack.enter_context(nats_server(directory / "nats")) if bus else None
-        url = store or stack.enter_context(postgres(directory / "pg"))
+        url = store or stack.enter_context(postgres()).url
         config = write_frontend_toml(directory / "csms")
-        started = [stack.enter_context(
-            frontend(config, f"fe{i}", url, nats.url if nats else None))
-            for i in range(1, frontends + 1)]
+        started = stack.enter_context(frontends(
+            config, [f"fe{i}" for i in range(1, count + 1)], url, nats.url if nats else None))
         proxy = stack.enter_context(haproxy(
             directory / "haproxy", [Backend(f.id, f.ws_port, f.http_port) for f in started]))
         yield Cluster(nats, url, started, proxy, config)

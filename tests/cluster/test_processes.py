@@ -56,7 +56,7 @@ async def test_haproxy_sends_a_station_to_another_frontend_once_one_is_killed(
 ) -> None:
     attached = asyncio.Event()
     try:
-        setup = processes.cluster(tmp_path, frontends=2, bus=False, store=":memory:")
+        setup = processes.cluster(tmp_path, count=2, bus=False, store=":memory:")
         with setup as c:
             client = StationClient(c.proxy.url, "CS-HA", subprotocols=["ocpp2.0.1"],
                                    backoff=Backoff(base=0.1, cap=0.5),
