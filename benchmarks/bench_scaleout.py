@@ -25,12 +25,11 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tests.cluster import processes as cluster
-from tests.integration.processes import OCPPNET, READ_TOKEN
+from tests.integration.processes import READ_TOKEN
 
 from benchmarks.loadgen import percentile
 from benchmarks.processes import ROOT, _python, _stop, rss_bytes
@@ -43,12 +42,9 @@ WARMUP_PER_FRONTEND = 50
 LOOKUPS = 1_000
 
 
-@cache
 def csms_flags() -> frozenset[str]:
     """The scale-out flags this ``ocppnet csms`` knows (--bus, --reuse-port)."""
-    text = subprocess.run([*OCPPNET, "csms", "--help"], capture_output=True, text=True,
-                          cwd=ROOT).stdout
-    return frozenset(flag for flag in ("--bus", "--reuse-port") if flag in text)
+    return frozenset(f for f in ("--bus", "--reuse-port") if f in cluster.csms_help())
 
 
 @dataclass

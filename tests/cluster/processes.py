@@ -12,6 +12,7 @@ exercise the configuration the docs hand to operators.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import pwd
@@ -183,6 +184,13 @@ class Frontend:
     def kill(self) -> None:
         """SIGKILL: no goodbye to NATS, presence entries are left to their lease."""
         self.process.kill()
+
+
+@functools.cache
+def csms_help() -> str:
+    """``ocppnet csms --help`` of this tree (which scale-out flags it knows)."""
+    return subprocess.run([*OCPPNET, "csms", "--help"], capture_output=True, text=True,
+                          cwd=ROOT).stdout
 
 
 def frontend_args(frontend_id: str, store: str, bus: str | None, *, port: int = 0,
