@@ -24,6 +24,7 @@ class LinkOptions:
     close_timeout: float | None = 5.0
     compression: str | None = None
     send_buffer_limit: int | None = 1_048_576
+    reuse_port: bool = False  # server only: SO_REUSEPORT, several processes on one port
 
     def websocket_kwargs(self) -> dict[str, Any]:
         return {
@@ -33,4 +34,5 @@ class LinkOptions:
             "open_timeout": self.open_timeout,
             "close_timeout": self.close_timeout,
             "compression": self.compression,
+            **({"reuse_port": True} if self.reuse_port else {}),  # to loop.create_server
         }

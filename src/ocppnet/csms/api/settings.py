@@ -1,6 +1,8 @@
 """The CSMS's TOML file with its ``[api]`` table: ``[csms]`` goes to the CSMS's own reader,
 ``[api]`` (operator tokens, hashed) to :class:`ocppnet.api.ApiSection`, ``[metering]``
-(calibration law; absent: off) to :class:`ocppnet.csms.signed_meter.MeteringSection`."""
+(calibration law; absent: off) to :class:`ocppnet.csms.signed_meter.MeteringSection`,
+``[cluster]`` (scale-out front-end; absent: single process) to
+:class:`ocppnet.cluster.config.ClusterSection`."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocppnet.api import ApiSection
+from ocppnet.cluster.config import ClusterSection
 from ocppnet.config import parse_section, read_toml
 from ocppnet.csms.config import CsmsConfig, parse_config
 from ocppnet.csms.signed_meter import MeteringSection
@@ -18,6 +21,7 @@ class CsmsFile:
     csms: CsmsConfig
     api: ApiSection
     metering: MeteringSection | None = None
+    cluster: ClusterSection | None = None
 
 
 def load_csms_file(path: str | Path) -> CsmsFile:
@@ -30,4 +34,8 @@ def load_csms_file(path: str | Path) -> CsmsFile:
     metering_table = document.pop("metering", None)
     metering = None if metering_table is None else parse_section(
         MeteringSection, metering_table, source=str(file), where="metering", base=file.parent)
-    return CsmsFile(parse_config(document, source=str(file), base=file.parent), api, metering)
+    cluster_table = document.pop("cluster", None)
+    cluster = None if cluster_table is None else parse_section(
+        ClusterSection, cluster_table, source=str(file), where="cluster", base=file.parent)
+    return CsmsFile(parse_config(document, source=str(file), base=file.parent), api, metering,
+                    cluster)

@@ -1,0 +1,27 @@
+"""Scale-out: many CSMS front-ends on one NATS JetStream bus and one PostgreSQL store
+(docs/scale-out.md).
+
+* :mod:`.names` — bucket, stream and subject names, id escaping (pure);
+* :mod:`.presence` — leases, presence entries, what this front-end writes (pure);
+* :mod:`.rpc` — the request/reply messages between front-ends (pure);
+* :mod:`.config` — the ``[cluster]`` table;
+* :class:`Frontend` (:mod:`.frontend`) — a :class:`~ocppnet.csms.app.CsmsApp` on the bus,
+  built from :mod:`.bus`, :mod:`.directory`, :mod:`.remote`, :mod:`.publisher`;
+* :func:`cluster_router` (:mod:`.api`) — ``/api/v1/cluster/...``.
+"""
+
+from ocppnet.cluster.api import cluster_router
+from ocppnet.cluster.bus import BusUnavailable
+from ocppnet.cluster.config import ClusterSection, check_bus_url, default_frontend_id
+from ocppnet.cluster.frontend import Frontend
+from ocppnet.cluster.names import ClusterNames
+
+__all__ = [
+    "BusUnavailable",
+    "ClusterNames",
+    "ClusterSection",
+    "Frontend",
+    "check_bus_url",
+    "cluster_router",
+    "default_frontend_id",
+]

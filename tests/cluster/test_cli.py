@@ -1,0 +1,127 @@
+"""``ocppnet csms --bus``: flags and the ``[cluster]`` table, one-line failures (bad URL,
+no bus there, flags without a bus), the file read once, and two real front-end processes
+sharing one station port (SO_REUSEPORT) on a real nats-server and PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocppnet.cli.main import build_parser, main
+from ocppnet.cluster.config import ClusterSection, check_bus_url
+from ocppnet.csms import cli as csms_cli
+from ocppnet.errors import ConfigError
+from ocppnet.transport.client import StationClient
+from tests.cluster.frontends import BOOT
+from tests.cluster.natsd import NatsServer, free_port
+from tests.integration.processes import started
+
+
+def args_of(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(["csms", *argv])
+
+
+def test_bus_urls() -> None:
+    assert check_bus_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+    assert check_bus_url("nats://a:1, tls://b:2") == "nats://a:1,tls://b:2"
+    for bad, why in [("http://x:1", "expected nats://HOST:PORT"), ("nats://x", "with a port"),
+                     ("nats://x:99999", "expected nats://HOST:PORT"),
+                     ("nats://x:1/path", "no path"), ("nats://:1", "expected")]:
+        with pytest.raises(ValueError, match=why):
+            check_bus_url(bad)
+
+
+def test_flags_win_over_the_cluster_table(tmp_path: Path) -> None:
+    file = tmp_path / "csms.toml"
+    file.write_text('[csms]\nport = 0\n[cluster]\nbus = "nats://127.0.0.1:1"\n'
+                    'frontend_id = "from-file"\nlease_s = 6\n')
+    loaded = csms_cli.load_csms_file(file)
+    section = csms_cli.cluster_from_args(args_of("--config", str(file)), loaded)
+    assert section is not None and section.frontend == "from-file" and section.lease_s == 6
+    section = csms_cli.cluster_from_args(
+        args_of("--config", str(file), "--bus", "nats://127.0.0.1:2", "--frontend-id", "f2",
+                "--reuse-port"), loaded)
+    assert section == ClusterSection(bus="nats://127.0.0.1:2", frontend_id="f2",
+                                     reuse_port=True, lease_s=6)
+    assert csms_cli.cluster_from_args(args_of(), None) is None  # no bus: single process
+    assert ClusterSection().frontend.endswith(f"-{os.getpid()}")
+
+
+def test_bad_cluster_settings_are_one_line_naming_the_flag_or_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["csms", "--bus", "http://127.0.0.1:4222", "--no-dashboard"]) == 2
+    assert capsys.readouterr().err == (
+        "ocppnet csms: --bus: expected nats://HOST:PORT, got 'http://127.0.0.1:4222'\n")
+    assert main(["csms", "--frontend-id", "x", "--no-dashboard"]) == 2
+    assert capsys.readouterr().err == "ocppnet csms: --frontend-id: needs --bus (or " \
+                                      "[cluster].bus)\n"
+    assert main(["csms", "--reuse-port", "--no-dashboard"]) == 2
+    assert "--reuse-port: needs --bus" in capsys.readouterr().err
+    file = tmp_path / "csms.toml"
+    file.write_text('[cluster]\nbus = "nats://127.0.0.1:4222"\nlease = 3\n')
+    assert main(["csms", "--config", str(file), "--no-dashboard"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ocppnet csms: {file}: cluster.lease") and err.count("\n") == 1
+
+
+def test_an_unreachable_bus_is_one_line_and_the_file_is_read_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()  # nobody listens there
+    file = tmp_path / "csms.toml"
+    file.write_text(f'[csms]\nport = 0\nstore = ":memory:"\n[cluster]\n'
+                    f'bus = "nats://127.0.0.1:{port}"\nconnect_timeout_s = 1\n')
+    reads: list[Path] = []
+    real = csms_cli.load_csms_file
+
+    def counting(path: str | Path) -> csms_cli.CsmsFile:
+        reads.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(csms_cli, "load_csms_file", counting)
+    assert main(["csms", "--config", str(file), "--no-dashboard"]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if " level=" not in line]  # not the logs
+    assert len(lines) == 1 and "Traceback" not in err
+    assert lines[0].startswith(f"ocppnet csms: --bus: cannot connect to nats://127.0.0.1:{port}")
+    assert "event=bus_error" not in err
+    assert reads == [file]
+
+
+def test_config_errors_from_the_flags() -> None:
+    with pytest.raises(ConfigError, match="--bus: expected nats://HOST:PORT with a port"):
+        csms_cli.cluster_from_args(args_of("--bus", "nats://host"), None)
+
+
+async def test_two_frontend_processes_share_one_station_port(
+        nats_server: NatsServer, pg_store: str, tmp_path: Path) -> None:
+    port = free_port()
+    file = tmp_path / "csms.toml"
+    file.write_text(f'[csms]\nid = "CSMS"\nport = {port}\nstore = "{pg_store}"\n'
+                    f'[cluster]\nbus = "{nats_server.url}"\nreuse_port = true\n')
+    with started("csms", "--config", str(file), "--http-port", "0", "--frontend-id",
+                 "fe-1") as one, \
+            started("csms", "--config", str(file), "--http-port", "0", "--frontend-id",
+                    "fe-2") as two:
+        urls = [p.read_until(r"operator API:\s+(http://127\.0\.0\.1:\d+)/api/v1/docs").group(1)
+                for p in (one, two)]
+        for p, fe in ((one, "fe-1"), (two, "fe-2")):
+            p.read_until(rf"bus:\s+{nats_server.url}\s+\(front-end {fe}\)")
+        async with httpx.AsyncClient(timeout=30) as http:
+            listed = (await http.get(f"{urls[0]}/api/v1/cluster/frontends")).json()
+            assert sorted(f["id"] for f in listed) == ["fe-1", "fe-2"]
+            client = StationClient(f"ws://127.0.0.1:{port}", "CS-P",
+                                   subprotocols=("ocpp2.0.1",), backoff=None)
+            async with client as conn:
+                await conn.call("BootNotification", BOOT)
+                for _ in range(500):  # presence is written just after the connect
+                    seen = [await http.get(f"{u}/api/v1/cluster/stations/CS-P") for u in urls]
+                    if all(r.status_code == 200 for r in seen):
+                        break
+                holders = {r.json()["frontend"] for r in seen}
+                assert len(holders) == 1 and holders <= {"fe-1", "fe-2"}
+                assert sorted(r.json()["local"] for r in seen) == [False, True]
