@@ -165,16 +165,19 @@ async def presence_latencies(setup: Setup, ids: Sequence[str]) -> dict[str, list
     import httpx
     import nats
 
+    from ocppnet.cluster.names import ClusterNames
+
     assert setup.nats is not None
+    names = ClusterNames(cluster.CSMS_ID)
     sample = random.Random(1).sample(list(ids), min(LOOKUPS, len(ids)))
     out: dict[str, list[float]] = {"kv": [], "http": [], "misses": []}
     client = await nats.connect(setup.nats.url)
     try:
-        kv = await client.jetstream().key_value(bucket=f"ocppnet-{cluster.CSMS_ID}-presence")
+        kv = await client.jetstream().key_value(bucket=names.presence_bucket)
         for station in sample:
             t0 = time.perf_counter()
             try:
-                await kv.get(presence_key(station))
+                await kv.get(names.station_key(station))
             except Exception:  # nats KeyNotFoundError: counted, not timed
                 out["misses"].append(1.0)
                 continue
@@ -192,17 +195,6 @@ async def presence_latencies(setup: Setup, ids: Sequence[str]) -> dict[str, list
             else:
                 out["misses"].append(1.0)
     return out
-
-
-def presence_key(station: str) -> str:
-    """The presence bucket's key of ``station`` (the scale-out core's escaping when it has
-    one; station ids of this benchmark are plain letters and digits)."""
-    try:
-        from ocppnet.cluster import presence  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return station
-    escape = getattr(presence, "presence_key", None) or getattr(presence, "kv_key", None)
-    return str(escape(station)) if escape is not None else station
 
 
 def measure_idle(fes: Setup, total: int, per_client: int) -> list[Row]:

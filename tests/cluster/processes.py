@@ -205,13 +205,16 @@ def frontend_args(frontend_id: str, store: str, bus: str | None, *, port: int = 
     return args
 
 
-def write_frontend_toml(directory: Path, *, heartbeat_interval: int = 300) -> Path:
+def write_frontend_toml(directory: Path, *, heartbeat_interval: int = 300,
+                        lease_s: float | None = None) -> Path:
     """A ``[csms]`` file shared by all front-ends (same CSMS id: one CSMS, many processes)
-    plus the operator and read tokens of tests/integration/processes.py."""
+    plus the operator and read tokens of tests/integration/processes.py; ``lease_s``: the
+    front-ends' lease in ``[cluster]`` (docs/scale-out.md), else its default."""
     directory.mkdir(parents=True, exist_ok=True)
     file = directory / "csms.toml"
+    cluster = "" if lease_s is None else f"[cluster]\nlease_s = {lease_s}\n"
     file.write_text(f'[csms]\nid = "{CSMS_ID}"\nheartbeat_interval = {heartbeat_interval}\n'
-                    + api_tokens_toml())
+                    + cluster + api_tokens_toml())
     return file
 
 
@@ -319,13 +322,13 @@ class Cluster:
 
 @contextlib.contextmanager
 def cluster(directory: Path, *, count: int = 3, bus: bool = True,
-            store: str | None = None) -> Iterator[Cluster]:
+            store: str | None = None, lease_s: float | None = None) -> Iterator[Cluster]:
     """nats-server (``bus``), PostgreSQL (``store`` or a throw-away one), ``count``
     front-ends ``fe1``... on ports of their own, HAProxy in front; all stopped at the end."""
     with contextlib.ExitStack() as stack:
         nats = stack.enter_context(nats_server(directory / "nats")) if bus else None
         url = store or stack.enter_context(postgres()).url
-        config = write_frontend_toml(directory / "csms")
+        config = write_frontend_toml(directory / "csms", lease_s=lease_s)
         started = stack.enter_context(frontends(
             config, [f"fe{i}" for i in range(1, count + 1)], url, nats.url if nats else None))
         proxy = stack.enter_context(haproxy(
