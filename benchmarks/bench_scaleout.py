@@ -44,7 +44,7 @@ LOOKUPS = 1_000
 
 def csms_flags() -> frozenset[str]:
     """The scale-out flags this ``ocppnet csms`` knows (--bus, --reuse-port)."""
-    return frozenset(f for f in ("--bus", "--reuse-port") if f in cluster.csms_help())
+    return frozenset({"--bus", "--reuse-port"}) if cluster.has_scaleout_core() else frozenset()
 
 
 @dataclass
@@ -159,7 +159,8 @@ def group_ids(prefix: str, groups: Sequence[tuple[str, int, str]]) -> list[str]:
     return [f"{prefix}{i}x{j}" for i, (_, n, _) in enumerate(groups) for j in range(n)]
 
 
-async def presence_latencies(setup: Setup, ids: Sequence[str]) -> dict[str, list[float]]:
+async def presence_latencies(setup: Setup, ids: Sequence[str], lookups: int
+                             ) -> dict[str, list[float]]:
     """Seconds per KV get of the presence bucket, and per GET /api/v1/cluster/stations/{id}
     on the first front-end, for ``ids`` in random order."""
     import httpx
@@ -169,7 +170,7 @@ async def presence_latencies(setup: Setup, ids: Sequence[str]) -> dict[str, list
 
     assert setup.nats is not None
     names = ClusterNames(cluster.CSMS_ID)
-    sample = random.Random(1).sample(list(ids), min(LOOKUPS, len(ids)))
+    sample = random.Random(1).sample(list(ids), min(lookups, len(ids)))
     out: dict[str, list[float]] = {"kv": [], "http": [], "misses": []}
     client = await nats.connect(setup.nats.url)
     try:
@@ -197,22 +198,23 @@ async def presence_latencies(setup: Setup, ids: Sequence[str]) -> dict[str, list
     return out
 
 
-def measure_idle(fes: Setup, total: int, per_client: int) -> list[Row]:
+def measure_idle(fes: Setup, total: int, per_client: int, *, settle_s: float = 2.0,
+                 lookups: int = LOOKUPS) -> list[Row]:
     count = len(fes.frontends)
     urls = fes.urls()
     warm = spread(WARMUP_PER_FRONTEND * count, urls, per_client, first_source=2)
     groups = spread(total, urls, per_client, first_source=2 + len(warm))
     with idle_stations(warm, "W"):
-        time.sleep(1.0)
+        time.sleep(settle_s / 2)
         before = {fe.id: rss_bytes(fe.pid) for fe in fes.frontends}
         t0 = time.monotonic()
         with idle_stations(groups, "S") as connected:
             took = time.monotonic() - t0
             if connected != total:
                 raise RuntimeError(f"only {connected} of {total} stations connected")
-            time.sleep(2.0)
+            time.sleep(settle_s)
             after = {fe.id: rss_bytes(fe.pid) for fe in fes.frontends}
-            lat = (asyncio.run(presence_latencies(fes, group_ids("S", groups)))
+            lat = (asyncio.run(presence_latencies(fes, group_ids("S", groups), lookups))
                    if fes.nats is not None else None)
     grown = sum(after.values()) - sum(before.values())
     per_fe = ", ".join(f"{after[k] / 2**20:.0f}" for k in sorted(after))
@@ -307,7 +309,7 @@ def run(quick: bool) -> list[Row]:
             return []
         if quick:
             with frontends(setup, directory, 2, "quick", shared=False) as fes:
-                return (measure_idle(fes, 200, 100)
+                return (measure_idle(fes, 200, 100, settle_s=0.3, lookups=50)
                         + measure_calls(fes, (1, 2), 20, 0.5, 0.3))
         with frontends(setup, directory, IDLE_FRONTENDS, "idle", shared=True) as fes:
             rows = measure_idle(fes, IDLE_STATIONS, PER_CLIENT)

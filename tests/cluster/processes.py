@@ -11,9 +11,11 @@ exercise the configuration the docs hand to operators.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
-import functools
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -186,11 +188,9 @@ class Frontend:
         self.process.kill()
 
 
-@functools.cache
-def csms_help() -> str:
-    """``ocppnet csms --help`` of this tree (which scale-out flags it knows)."""
-    return subprocess.run([*OCPPNET, "csms", "--help"], capture_output=True, text=True,
-                          cwd=ROOT).stdout
+def has_scaleout_core() -> bool:
+    """Whether this tree has the scale-out core (``ocppnet csms --bus/--reuse-port``)."""
+    return importlib.util.find_spec("ocppnet.cluster") is not None
 
 
 def frontend_args(frontend_id: str, store: str, bus: str | None, *, port: int = 0,
@@ -224,23 +224,36 @@ def _ready(frontend_id: str, process: Process) -> Frontend:
     return Frontend(frontend_id, process, int(ws.group(1)), api.group(1))
 
 
+def migrate(store: str) -> None:
+    """Create the store's tables once, before several front-ends open it: migrations of
+    several processes on one empty PostgreSQL database collide (CREATE TABLE IF NOT EXISTS
+    is not safe against a concurrent one). Runs on a thread of its own, so it may be called
+    from a coroutine's fixture too."""
+    from ocppnet.store import open_store
+
+    async def once() -> None:
+        opened = open_store(store)
+        await opened.open()
+        await opened.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, once()).result()
+
+
 @contextlib.contextmanager
 def frontends(config: Path, ids: Sequence[str], store: str, bus: str | None, *,
               port: int = 0, reuse_port: bool = False) -> Iterator[list[Frontend]]:
-    """Front-ends ``ids``; yields once all listen (ports read from their output). The first
-    one starts alone: it creates the store's schema (migrations of several processes on one
-    empty PostgreSQL database collide: CREATE TABLE IF NOT EXISTS is not safe against a
-    concurrent one); the others start together (Python start-up is the slow part)."""
-
-    def launch(fid: str) -> Process:
-        return stack.enter_context(running(
-            [*OCPPNET, "csms", "--config", str(config),
-             *frontend_args(fid, store, bus, port=port, reuse_port=reuse_port)]))
-
+    """Front-ends ``ids``, started together (Python start-up is the slow part) on a store
+    whose tables exist (:func:`migrate`); yields once all listen (ports read from their
+    output)."""
+    if store.startswith("postgresql://"):
+        migrate(store)
     with contextlib.ExitStack() as stack:
-        first = _ready(ids[0], launch(ids[0]))
-        rest = [(fid, launch(fid)) for fid in ids[1:]]
-        yield [first, *(_ready(fid, process) for fid, process in rest)]
+        started = [(fid, stack.enter_context(running(
+            [*OCPPNET, "csms", "--config", str(config),
+             *frontend_args(fid, store, bus, port=port, reuse_port=reuse_port)])))
+            for fid in ids]
+        yield [_ready(fid, process) for fid, process in started]
 
 
 @contextlib.contextmanager

@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Cluster]:
-    if "--bus" not in processes.csms_help():
+    if not processes.has_scaleout_core():
         pytest.skip("this ocppnet has no 'csms --bus' (the scale-out core of issue 18)")
     try:
         with processes.cluster(tmp_path, count=3, lease_s=LEASE_S) as cluster:
