@@ -1,18 +1,21 @@
 """``python -m tests.cluster.fleet_run``: simulated stations (ocppnet.station) that each run
 a known number of transactions, in one process, for the scale-out test.
 
-    python -m tests.cluster.fleet_run --group ws://127.0.0.1:PORT/ocpp=CS-{:03d}:250 \
-        --group ws://127.0.0.1:NODE/ocpp=NS-{:03d}:50 --transactions 3 --out result.json
+    python -m tests.cluster.fleet_run --group ws://127.0.0.1:PORT/ocpp,CS-{:03d},220 \
+        --group ws://127.0.0.1:PORT/ocpp,OS-{:02d},30,1.6 \
+        --group ws://127.0.0.1:NODE/ocpp,NS-{:02d},50 --transactions 3 --out result.json
 
-Every station is a real :class:`~ocppnet.station.runtime.SimulatedStation` (OCPP 2.0.1,
-reconnect with back-off, offline queue, seqNo) whose driver is scripted instead of random:
-badge (Authorize), plug in, charge for a moment (meter values), stop, ``N`` times (the
-station's runtime unplugs the cable by itself).
-Its own :class:`StationStats` counts the transactions; the TransactionEvents it queued and
-the ones the CSMS acknowledged are counted too, so the test can compare them with what
-PostgreSQL holds. Log lines on stderr: ``event=fleet_booted`` once every station is
-accepted, ``event=fleet_progress``, ``event=fleet_done`` once every station has finished,
-is online and has an empty queue; then the per-station figures go to ``--out``.
+Every station is a real :class:`~ocppnet.station.runtime.SimulatedStation` (OCPP 2.0.1 by
+default, or the group's version; reconnect with back-off, offline queue, seqNo or the
+CSMS's transactionId in 1.6) whose driver is scripted instead of random: badge
+(Authorize), plug in, charge for a moment (meter values), stop, ``N`` times (the station's
+runtime unplugs the cable itself).
+Its own :class:`StationStats` counts the transactions; the transaction messages it queued
+(TransactionEvent; 1.6 StartTransaction, MeterValues, StopTransaction) and the ones the
+CSMS acknowledged are counted too, so the test can compare them with what PostgreSQL holds.
+Log lines on stderr: ``event=fleet_booted`` once every station is accepted,
+``event=fleet_progress``, ``event=fleet_done`` once every station has finished, is online
+and has an empty queue; then the per-station figures go to ``--out``.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ BACKOFF = Backoff(base=0.2, cap=2.0, jitter=0.5)  # real seconds
 class Counts:
     started: int = 0
     ended: int = 0
-    tx_events_queued: int = 0
-    tx_events_acknowledged: int = 0
+    tx_messages_queued: int = 0
+    tx_messages_acknowledged: int = 0
     driver_retries: int = 0
 
 
@@ -63,8 +66,8 @@ class CountingQueue(OfflineQueue):
 
     def push(self, message: QueuedMessage) -> bool:
         kept = super().push(message)
-        if kept and message.action == "TransactionEvent":
-            self.counts.tx_events_queued += 1
+        if kept:
+            self.counts.tx_messages_queued += 1
         return kept
 
 
@@ -79,15 +82,14 @@ class Scripted:
         self._count_queue()
 
     def _count_queue(self) -> None:
-        """Count the TransactionEvents queued (a queue that counts, in place of the
+        """Count the transaction messages queued (a queue that counts, in place of the
         station's empty one) and those acknowledged (the dialect's delivery hook)."""
         station, counts = self.station, self.counts
         station.queue = CountingQueue(counts, station.queue.limit, station=station.station_id)
         delivered = station.dialect.delivered
 
         def counted_delivery(message: QueuedMessage, response: dict[str, object]) -> None:
-            if message.action == "TransactionEvent":
-                counts.tx_events_acknowledged += 1
+            counts.tx_messages_acknowledged += 1
             delivered(message, response)
 
         station.dialect.delivered = counted_delivery  # type: ignore[method-assign]
@@ -120,24 +122,25 @@ class Scripted:
         self.counts.ended = self.stats.transactions_ended
 
 
-def parse_group(text: str) -> tuple[str, str, int]:
-    """``URL=PATTERN:COUNT`` -> (url, pattern, count); ValueError names the flag."""
-    url, sep, rest = text.rpartition("=")
-    pattern, sep2, count = rest.rpartition(":")
-    if not sep or not sep2 or not count.isdigit():
-        raise ValueError(f"--group: expected URL=PATTERN:COUNT, got {text!r}")
-    return url, pattern, int(count)
+def parse_group(text: str) -> tuple[str, str, int, str]:
+    """``URL,PATTERN,COUNT[,VERSION]`` -> (url, pattern, count, version); ValueError names
+    the flag."""
+    parts = text.split(",")
+    if len(parts) not in (3, 4) or not parts[2].isdigit():
+        raise ValueError(f"--group: expected URL,PATTERN,COUNT[,VERSION], got {text!r}")
+    return parts[0], parts[1], int(parts[2]), parts[3] if len(parts) == 4 else "2.0.1"
 
 
-async def run(groups: list[tuple[str, str, int]], transactions: int, out: Path,
+async def run(groups: list[tuple[str, str, int, str]], transactions: int, out: Path,
               rate: float) -> int:
     clock = SimClock(SPEED)
     scenario = Scenario(auto=False, meter_interval_s=60.0, heartbeat_s=120.0)
     fleet: list[Scripted] = []
-    for url, pattern, count in groups:
+    for url, pattern, count, version in groups:
         for station_id in station_ids(pattern, count):
             stats = StationStats()
-            station = SimulatedStation(station_id, url, scenario=scenario, clock=clock,
+            station = SimulatedStation(station_id, url, version=version, scenario=scenario,
+                                       clock=clock,
                                        stats=stats, backoff=BACKOFF, call_timeout=10.0,
                                        seed=len(fleet))
             fleet.append(Scripted(station, stats, seed=len(fleet)))
@@ -172,7 +175,8 @@ async def run(groups: list[tuple[str, str, int]], transactions: int, out: Path,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--group", action="append", required=True, metavar="URL=PATTERN:N")
+    parser.add_argument("--group", action="append", required=True,
+                        metavar="URL,PATTERN,COUNT[,VERSION]")
     parser.add_argument("--transactions", type=int, default=3)
     parser.add_argument("--rate", type=float, default=200.0, help="new stations per second")
     parser.add_argument("--out", type=Path, required=True)

@@ -1,7 +1,8 @@
 """Issue 18's "Done when", with real processes: nats-server (JetStream), PostgreSQL, HAProxy,
 three ``ocppnet csms --bus`` front-ends, an ``ocppnet node run`` whose upstream is HAProxy,
-and 300 simulated stations in one subprocess (250 through HAProxy, 50 behind the node), each
-running a known number of transactions.
+and 300 simulated stations in one subprocess (250 through HAProxy, of which 30 speak OCPP
+1.6, where the CSMS assigns the transaction ids; 50 behind the node), each running a known
+number of transactions.
 
 While they charge: the operator API of front-end 1 reaches a station held by front-end 3
 (found with ``GET /api/v1/cluster/stations/{id}``); a call in flight to front-end 2 fails
@@ -29,9 +30,10 @@ from tests.cluster import processes
 from tests.cluster.processes import ROOT, Cluster, Missing, Process
 from tests.integration.processes import OP_TOKEN, READ_TOKEN, node_process, write_node_toml
 
-DIRECT, BEHIND_NODE, TRANSACTIONS = 250, 50, 3
+DIRECT, V16, BEHIND_NODE, TRANSACTIONS = 220, 30, 50, 3
 LEASE_S = 3.0  # a killed front-end leaves the live list once its lease has run out
 DIRECT_IDS = [f"CS-{i:03d}" for i in range(1, DIRECT + 1)]
+V16_IDS = [f"OS-{i:02d}" for i in range(1, V16 + 1)]
 NODE_IDS = [f"NS-{i:02d}" for i in range(1, BEHIND_NODE + 1)]
 READ = {"Authorization": f"Bearer {READ_TOKEN}"}
 OPERATE = {"Authorization": f"Bearer {OP_TOKEN}"}
@@ -56,8 +58,9 @@ def setup(tmp_path: Path) -> Iterator[Cluster]:
 def fleet(tmp_path: Path, direct_url: str, node_url: str) -> Iterator[tuple[Process, Path]]:
     out = tmp_path / "fleet.json"
     cmd = [sys.executable, "-m", "tests.cluster.fleet_run",
-           "--group", f"{direct_url}=CS-{{:03d}}:{DIRECT}",
-           "--group", f"{node_url}=NS-{{:02d}}:{BEHIND_NODE}",
+           "--group", f"{direct_url},CS-{{:03d}},{DIRECT}",
+           "--group", f"{direct_url},OS-{{:02d}},{V16},1.6",
+           "--group", f"{node_url},NS-{{:02d}},{BEHIND_NODE}",
            "--transactions", str(TRANSACTIONS), "--out", str(out)]
     with processes.running(cmd, cwd=ROOT) as process:
         yield process, out
@@ -95,14 +98,16 @@ async def wait_until(what: str, check: Any, limit: float = 60.0) -> Any:
 
 
 def stored(store: str) -> tuple[dict[str, int], dict[str, int], set[str]]:
-    """(transactions per station, TransactionEvents per station, states) in PostgreSQL."""
+    """(transactions per station, transaction messages claimed per station, states) in
+    PostgreSQL."""
     import psycopg
 
     with psycopg.connect(store) as conn:
         txs = dict(conn.execute(
             "SELECT station_id, COUNT(*) FROM transactions GROUP BY station_id").fetchall())
         events = dict(conn.execute(
-            "SELECT station_id, COUNT(*) FROM received_messages WHERE kind = 'TransactionEvent'"
+            "SELECT station_id, COUNT(*) FROM received_messages WHERE kind IN"
+            " ('TransactionEvent', 'StartTransaction', 'StopTransaction', 'MeterValues')"
             " GROUP BY station_id").fetchall())
         states = {row[0] for row in conn.execute("SELECT DISTINCT state FROM transactions")}
     return txs, events, states
@@ -118,7 +123,7 @@ async def test_three_frontends_300_stations_one_killed_nothing_lost_nothing_twic
         run.read_until(r"event=fleet_booted", 90)
         async with httpx.AsyncClient(base_url=fe1.http, headers=READ, timeout=30) as http:
             assert await live_frontends(http) == {"fe1", "fe2", "fe3"}
-            everyone = DIRECT_IDS + NODE_IDS
+            everyone = DIRECT_IDS + V16_IDS + NODE_IDS
             where = await holders(http, everyone)
             assert set(where.values()) <= {"fe1", "fe2", "fe3"} and None not in where.values()
             assert sum(1 for f in where.values() if f == "fe2") > 0, where
@@ -156,11 +161,11 @@ async def test_three_frontends_300_stations_one_killed_nothing_lost_nothing_twic
 
         run.read_until(r"event=fleet_done", 120)
     counted = json.loads(out.read_text())
-    assert len(counted) == DIRECT + BEHIND_NODE
+    assert len(counted) == DIRECT + V16 + BEHIND_NODE
     for station, c in counted.items():
         assert c["started"] == c["ended"] == TRANSACTIONS, (station, c)
-        assert c["tx_events_queued"] == c["tx_events_acknowledged"], (station, c)
+        assert c["tx_messages_queued"] == c["tx_messages_acknowledged"], (station, c)
     txs, events, states = stored(setup.store)
     assert txs == {s: TRANSACTIONS for s in counted}
-    assert events == {s: c["tx_events_acknowledged"] for s, c in counted.items()}
+    assert events == {s: c["tx_messages_acknowledged"] for s, c in counted.items()}
     assert states == {"ended"}
