@@ -98,18 +98,19 @@ def backbone(directory: Path) -> Iterator[Setup]:
 
 
 @contextlib.contextmanager
-def frontends(setup: Setup, directory: Path, count: int, tag: str, *, shared: bool
-              ) -> Iterator[Setup]:
+def frontends(setup: Setup, directory: Path, count: int, tag: str, *, shared: bool,
+              bus: bool = True) -> Iterator[Setup]:
     """``count`` front-ends on a fresh schema; on one port (SO_REUSEPORT) when ``shared``
-    and ``--reuse-port`` exists, else on a port each."""
+    and ``--reuse-port`` exists, else on a port each; without ``bus``: plain processes."""
     store = cluster.fresh_schema(setup.store, f"bench_{tag}_{int(time.time() * 1000)}")
     config = cluster.write_frontend_toml(directory / f"csms-{tag}")
     reuse = shared and "--reuse-port" in csms_flags()
     port = cluster.free_port() if reuse else 0
-    bus = setup.nats.url if setup.nats is not None else None
+    nats = setup.nats if bus else None
     ids = [f"{tag}fe{i}" for i in range(1, count + 1)]
-    with cluster.frontends(config, ids, store, bus, port=port, reuse_port=reuse) as started:
-        yield Setup(setup.nats, store, setup.pg_dir, started, port if reuse else None)
+    with cluster.frontends(config, ids, store, nats.url if nats else None, port=port,
+                           reuse_port=reuse) as started:
+        yield Setup(nats, store, setup.pg_dir, started, port if reuse else None)
 
 
 # --- idle stations --------------------------------------------------------------------------
@@ -276,10 +277,13 @@ def run_loadgens(setup: Setup, count: int, stations: int, seconds: float, warmup
 
 
 def measure_calls(fes: Setup, counts: Sequence[int], stations: int, seconds: float,
-                  warmup: float) -> list[Row]:
-    """calls/s driving the first 1, 2, 4... of ``fes`` (the others stay idle)."""
+                  warmup: float, plain: dict[str, Any] | None = None) -> list[Row]:
+    """calls/s driving the first 1, 2, 4... of ``fes`` (the others stay idle); ``plain``:
+    the same load on one front-end without the bus (the cost of the bus per call)."""
     runs = {count: run_loadgens(fes, count, stations, seconds, warmup) for count in counts}
     base = runs[counts[0]]
+    plain_per_cpu = (plain["rate"] / plain["frontend_cpu"]
+                     if plain and plain["frontend_cpu"] else None)
     rows = []
     for count, r in runs.items():
         all_cpu = r["frontend_cpu"] + r["bus_cpu"] + r["store_cpu"]
@@ -293,7 +297,8 @@ def measure_calls(fes: Setup, counts: Sequence[int], stations: int, seconds: flo
         per_fe = r["rate"] / r["frontend_cpu"] if r["frontend_cpu"] else 0.0
         per_all = r["rate"] / all_cpu if all_cpu else 0.0
         rows.append(Row("scaleout", f"calls per front-end CPU-second, {count} front-end"
-                        f"{'s' * (count > 1)}", "calls/CPU-s", per_fe,
+                        f"{'s' * (count > 1)}", "calls/CPU-s", per_fe, plain_per_cpu,
+                        "no bus, same store" if plain_per_cpu else "",
                         note=f"with nats-server and PostgreSQL CPU: {per_all:,.0f} calls/CPU-s"))
     return rows
 
@@ -313,5 +318,7 @@ def run(quick: bool) -> list[Row]:
                         + measure_calls(fes, (1, 2), 20, 0.5, 0.3))
         with frontends(setup, directory, IDLE_FRONTENDS, "idle", shared=True) as fes:
             rows = measure_idle(fes, IDLE_STATIONS, PER_CLIENT)
+        with frontends(setup, directory, 1, "plain", shared=False, bus=False) as fes:
+            plain = run_loadgens(fes, 1, 120, 5.0, 2.0)
         with frontends(setup, directory, 4, "calls", shared=False) as fes:
-            return rows + measure_calls(fes, (1, 2, 4), 120, 5.0, 2.0)
+            return rows + measure_calls(fes, (1, 2, 4), 120, 5.0, 2.0, plain)
