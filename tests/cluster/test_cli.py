@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import tomllib
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import httpx
 import pytest
 
 from ocppnet.cli.main import build_parser, main
 from ocppnet.cluster.config import ClusterSection, check_bus_url
+from ocppnet.config import reader
 from ocppnet.csms import cli as csms_cli
 from ocppnet.errors import ConfigError
 from ocppnet.transport.client import StationClient
@@ -75,21 +78,24 @@ def test_an_unreachable_bus_is_one_line_and_the_file_is_read_once(
     file = tmp_path / "csms.toml"
     file.write_text(f'[csms]\nport = 0\nstore = ":memory:"\n[cluster]\n'
                     f'bus = "nats://127.0.0.1:{port}"\nconnect_timeout_s = 1\n')
-    reads: list[Path] = []
-    real = csms_cli.load_csms_file
+    reads: list[str] = []
 
-    def counting(path: str | Path) -> csms_cli.CsmsFile:
-        reads.append(Path(path))
-        return real(path)
+    class CountingToml:  # every TOML file read goes through ocppnet.config.reader
+        TOMLDecodeError = tomllib.TOMLDecodeError
 
-    monkeypatch.setattr(csms_cli, "load_csms_file", counting)
+        @staticmethod
+        def load(handle: BinaryIO) -> dict[str, Any]:
+            reads.append(handle.name)
+            return tomllib.load(handle)
+
+    monkeypatch.setattr(reader, "tomllib", CountingToml)
     assert main(["csms", "--config", str(file), "--no-dashboard"]) == 1
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if " level=" not in line]  # not the logs
     assert len(lines) == 1 and "Traceback" not in err
     assert lines[0].startswith(f"ocppnet csms: --bus: cannot connect to nats://127.0.0.1:{port}")
     assert "event=bus_error" not in err
-    assert reads == [file]
+    assert reads == [str(file)]
 
 
 def test_config_errors_from_the_flags() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import nats
 import pytest
 
 from ocppnet.cluster.names import ClusterNames, name_part, token, unname_part, untoken
@@ -20,6 +21,8 @@ from ocppnet.cluster.presence import (
     live_leases,
     should_overwrite,
 )
+from tests.cluster.frontends import frontend, held_by, station
+from tests.cluster.natsd import NatsServer
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -190,3 +193,40 @@ def test_take_is_bounded_and_rewrite_all_writes_every_held_station_again() -> No
     assert sorted(op.station_id for op in table.take(10)) == [f"CS-{i}" for i in range(5)]
     with pytest.raises(ValueError, match="revision"):
         table.done(Put("CS-0", entry("CS-0")))
+
+
+def test_leaving_deletes_every_entry_written() -> None:
+    table = PresenceTable()
+    table.connected(entry("CS-1"))
+    table.connected(entry("CS-2"))
+    [first, _second] = table.take(10)
+    table.done(first, revision=4)
+    table.leave()
+    assert table.desired == {}
+    assert table.take(10) == [Delete("CS-1", 4)]  # CS-2's put is still in flight
+    table.done(_second, revision=5)
+    assert table.take(10) == [Delete("CS-2", 5)]
+
+
+# --- on a real nats-server ---------------------------------------------------------------
+
+
+async def test_a_lapsed_lease_makes_entries_stale_and_the_frontend_heals_them(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a", lease_s=1) as a, \
+            frontend(nats_server.url, pg_store, "fe-b", lease_s=1) as b, station(a.url, "CS-L"):
+        await held_by(b, "CS-L", "fe-a")
+        nc = await nats.connect(nats_server.url)
+        try:  # as if fe-a had been cut off from the bus for longer than its lease
+            leases = await nc.jetstream().key_value(ClusterNames("CSMS").frontends_bucket)
+            await leases.delete("fe-a")
+        finally:
+            await nc.close()
+        assert b.frontend.directory is not None
+        entry, live = await b.frontend.directory.where("CS-L")
+        assert entry is not None and entry.frontend_id == "fe-a" and not live
+        _revision, removed = await b.frontend.directory.lookup("CS-L")
+        assert removed is None  # the stale entry was removed by the lookup
+        # fe-a's next renewal finds its lease gone, takes it again, rewrites its entries
+        await held_by(b, "CS-L", "fe-a")
+        assert await b.app.station_version("CS-L") == "2.0.1"

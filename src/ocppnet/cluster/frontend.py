@@ -135,6 +135,8 @@ class Frontend:
                 await self._lease_task
         connected = self.nc is not None and self.nc.is_connected
         if self._writer is not None:
+            self.table.leave()
+            self._writer.changed()
             if connected and not await self._writer.flush(STOP_FLUSH_S):
                 log.warning("event=presence_not_flushed pending=%d", self.table.pending)
             await self._writer.stop()
