@@ -106,7 +106,8 @@ class Frontend:
         self.remote = RemoteCalls(nc, self.names, self.directory, frontend_id=self.frontend_id,
                                   incarnation=self.incarnation,
                                   call_timeout_s=self.section.call_timeout_s,
-                                  probe_s=self.section.probe_s, metrics=self.metrics)
+                                  probe_s=self.section.probe_s, metrics=self.metrics,
+                                  cache_s=self.section.lookup_cache_s)
         if self.section.events:
             self.publisher = EventPublisher(nc, self.names, buffer=self.section.events_buffer,
                                             metrics=self.metrics)
