@@ -4,9 +4,12 @@ then two real front-ends on a real nats-server moving a real station between the
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import nats
 import pytest
 
+from ocppnet.cluster.cache import LookupCache
 from ocppnet.cluster.names import ClusterNames, name_part, token, unname_part, untoken
 from ocppnet.cluster.presence import (
     BadEntry,
@@ -20,6 +23,8 @@ from ocppnet.cluster.presence import (
     live_leases,
     should_overwrite,
 )
+from tests.cluster.frontends import frontend, held_by, station
+from tests.cluster.natsd import NatsServer, running_nats
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -190,3 +195,72 @@ def test_take_is_bounded_and_rewrite_all_writes_every_held_station_again() -> No
     assert sorted(op.station_id for op in table.take(10)) == [f"CS-{i}" for i in range(5)]
     with pytest.raises(ValueError, match="revision"):
         table.done(Put("CS-0", entry("CS-0")))
+
+
+def test_leaving_deletes_every_entry_written() -> None:
+    table = PresenceTable()
+    table.connected(entry("CS-1"))
+    table.connected(entry("CS-2"))
+    [first, _second] = table.take(10)
+    table.done(first, revision=4)
+    table.leave()
+    assert table.desired == {}
+    assert table.take(10) == [Delete("CS-1", 4)]  # CS-2's put is still in flight
+    table.done(_second, revision=5)
+    assert table.take(10) == [Delete("CS-2", 5)]
+
+
+def test_the_lookup_cache_forgets_after_its_ttl_and_beyond_its_size() -> None:
+    cache = LookupCache(1.0, max_entries=2)
+    cache.put(entry("CS-1"), now=10.0)
+    assert cache.get("CS-1", now=10.9) == entry("CS-1")
+    assert cache.get("CS-1", now=11.0) is None and len(cache) == 0
+    for i, at in ((1, 20.0), (2, 20.1), (3, 20.2)):
+        cache.put(entry(f"CS-{i}"), now=at)
+    assert cache.get("CS-1", now=20.3) is None and cache.get("CS-3", now=20.3) is not None
+    cache.drop("CS-3")
+    assert cache.get("CS-3", now=20.3) is None
+    off = LookupCache(0)
+    off.put(entry(), now=0.0)
+    assert off.get("CS-1", now=0.0) is None
+
+
+# --- on a real nats-server ---------------------------------------------------------------
+
+
+async def test_a_lapsed_lease_makes_entries_stale_and_the_frontend_heals_them(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a", lease_s=1) as a, \
+            frontend(nats_server.url, pg_store, "fe-b", lease_s=1) as b, station(a.url, "CS-L"):
+        await held_by(b, "CS-L", "fe-a")
+        nc = await nats.connect(nats_server.url)
+        try:  # as if fe-a had been cut off from the bus for longer than its lease
+            leases = await nc.jetstream().key_value(ClusterNames("CSMS").frontends_bucket)
+            await leases.delete("fe-a")
+        finally:
+            await nc.close()
+        assert b.frontend.directory is not None
+        entry, live = await b.frontend.directory.where("CS-L")
+        assert entry is not None and entry.frontend_id == "fe-a" and not live
+        _revision, removed = await b.frontend.directory.lookup("CS-L")
+        assert removed is None  # the stale entry was removed by the lookup
+        # fe-a's next renewal finds its lease gone, takes it again, rewrites its entries
+        await held_by(b, "CS-L", "fe-a")
+        assert await b.app.station_version("CS-L") == "2.0.1"
+
+
+async def test_stations_are_served_while_the_bus_is_away_and_presence_catches_up(
+        tmp_path: Path, pg_store: str) -> None:
+    store = tmp_path / "jetstream"
+    with running_nats(store) as first:
+        async with frontend(first.url, pg_store, "fe-a") as a, \
+                frontend(first.url, pg_store, "fe-b") as b:
+            first.process.terminate()
+            first.process.wait(timeout=10)
+            async with station(a.url, "CS-O") as conn:  # served, stored: no bus needed
+                assert (await conn.call("Heartbeat", {}))["currentTime"]
+                assert a.frontend.table.pending == 1  # the put waits for the bus
+                with running_nats(store, port=first.port):  # the bus is back
+                    await held_by(b, "CS-O", "fe-a")
+                    answer = await b.app.call("CS-O", "Reset", {"type": "Immediate"})
+                    assert answer == {"status": "Accepted"}

@@ -6,6 +6,7 @@ stations fail fast with a clear error, also for a call already in flight."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from ocppnet.errors import CallErrorReceived, ConnectionClosed, UnknownClient
 from tests.cluster.frontends import OP, RO, Station, frontend, held_by, station
 from tests.cluster.natsd import NatsServer
+from tests.integration import overlay_node, stop_node
 from tests.integration.processes import started
 
 pytestmark = pytest.mark.asyncio
@@ -129,3 +131,37 @@ async def test_a_sigkilled_frontend_fails_calls_fast_with_a_clear_error(
                 assert 'ocppnet_cluster_remote_calls_total{outcome="gone"}' in metrics
                 assert 'ocppnet_cluster_remote_calls_total{outcome="connection_closed"} 1.0' \
                     in metrics
+
+
+async def test_a_station_behind_a_node_on_a_is_reached_from_b(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a") as a, \
+            frontend(nats_server.url, pg_store, "fe-b") as b:
+        node = overlay_node("NODE-A", "CSMS-1", a.ws_port)
+        await node.start()
+        try:
+            behaviour = Station()
+            async with station(f"ws://127.0.0.1:{node.port}/ocpp", "CS-N", behaviour):
+                await held_by(b, "CS-N", "fe-a")
+                where = (await b.http.get("/api/v1/cluster/stations/CS-N", headers=RO)).json()
+                assert where["path"] == ["CS-N", "NODE-A"]
+                answer = await b.http.post("/api/v1/stations/CS-N/reset", headers=OP,
+                                           json={"type": "Immediate"})
+                assert answer.status_code == 200, answer.text
+                assert behaviour.received == [("Reset", {"type": "Immediate"})]
+        finally:
+            await stop_node(node)
+
+
+async def test_a_clean_stop_leaves_at_once(nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-b") as b, \
+            contextlib.AsyncExitStack() as running_a:
+        a = await running_a.enter_async_context(frontend(nats_server.url, pg_store, "fe-a"))
+        async with station(a.url, "CS-3"):
+            await held_by(b, "CS-3", "fe-a")
+            await running_a.aclose()  # fe-a stops while the station is still connected
+            fes = (await b.http.get("/api/v1/cluster/frontends", headers=RO)).json()
+            assert [f["id"] for f in fes] == ["fe-b"]  # the lease went with the stop
+            assert b.frontend.directory is not None
+            _revision, entry = await b.frontend.directory.lookup("CS-3")
+            assert entry is None  # closing the link on the way out deleted the entry

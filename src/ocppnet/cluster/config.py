@@ -63,6 +63,8 @@ class ClusterSection(Section):
     probe_s: Annotated[float, in_range(0.05, 60)] = Field(
         default=1.0, description="how often a call in flight checks that the front-end "
                                  "holding the station is still there")
+    lookup_cache_s: Annotated[float, in_range(0, 60)] = Field(
+        default=1.0, description="how long a presence lookup is reused for calls (0: never)")
     connect_timeout_s: Annotated[float, in_range(0.1, 300)] = Field(
         default=5.0, description="how long the start waits for the bus")
     replicas: Annotated[int, in_range(1, 5)] = Field(

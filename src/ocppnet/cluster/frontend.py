@@ -106,7 +106,8 @@ class Frontend:
         self.remote = RemoteCalls(nc, self.names, self.directory, frontend_id=self.frontend_id,
                                   incarnation=self.incarnation,
                                   call_timeout_s=self.section.call_timeout_s,
-                                  probe_s=self.section.probe_s, metrics=self.metrics)
+                                  probe_s=self.section.probe_s, metrics=self.metrics,
+                                  cache_s=self.section.lookup_cache_s)
         if self.section.events:
             self.publisher = EventPublisher(nc, self.names, buffer=self.section.events_buffer,
                                             metrics=self.metrics)
@@ -135,6 +136,8 @@ class Frontend:
                 await self._lease_task
         connected = self.nc is not None and self.nc.is_connected
         if self._writer is not None:
+            self.table.leave()
+            self._writer.changed()
             if connected and not await self._writer.flush(STOP_FLUSH_S):
                 log.warning("event=presence_not_flushed pending=%d", self.table.pending)
             await self._writer.stop()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ocppnet.api import new_registry
+from ocppnet.cluster.rpc import FrontendGone
 from ocppnet.errors import CallErrorReceived, CallTimeout, ConnectionClosed, UnknownClient
 
 
@@ -32,7 +33,7 @@ def outcome_of(exc: BaseException | None) -> str:
     if isinstance(exc, ConnectionClosed):
         return "connection_closed"
     if isinstance(exc, UnknownClient):
-        return "gone" if "which is gone" in exc.description else "unknown_client"
+        return "gone" if isinstance(exc, FrontendGone) else "unknown_client"
     return "error"
 
 

@@ -201,6 +201,12 @@ class PresenceTable:
         self.desired.pop(station_id, None)
         self._dirty[station_id] = None
 
+    def leave(self) -> None:
+        """This front-end stops: it holds none of its stations any more (their links'
+        own disconnects may come after the stop)."""
+        for station_id in list(self.desired):
+            self.disconnected(station_id)
+
     def rewrite_all(self) -> None:
         """Write every held station again (after our lease lapsed, others may have removed
         our entries as stale)."""

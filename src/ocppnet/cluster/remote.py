@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from ocppnet.cluster.cache import LookupCache
 from ocppnet.cluster.directory import Directory
 from ocppnet.cluster.metrics import ClusterMetrics, outcome_of
 from ocppnet.cluster.names import ClusterNames
@@ -31,6 +33,7 @@ from ocppnet.cluster.rpc import (
     PONG,
     BadMessage,
     CallRequest,
+    FrontendGone,
     Payload,
     decode_reply,
     decode_request,
@@ -45,8 +48,8 @@ log = logging.getLogger("ocppnet.cluster")
 REPLY_MARGIN_S = 2.0  # the holder answers CallTimeout itself; this covers the trip back
 
 
-def gone(station_id: str, frontend_id: str) -> UnknownClient:
-    return UnknownClient(f"station {station_id} was on front-end {frontend_id}, which is gone")
+def gone(station_id: str, frontend_id: str) -> FrontendGone:
+    return FrontendGone(f"station {station_id} was on front-end {frontend_id}, which is gone")
 
 
 class RemoteCalls:
@@ -54,7 +57,7 @@ class RemoteCalls:
 
     def __init__(self, nc: Client, names: ClusterNames, directory: Directory, *,
                  frontend_id: str, incarnation: str, call_timeout_s: float, probe_s: float,
-                 metrics: ClusterMetrics) -> None:
+                 metrics: ClusterMetrics, cache_s: float = 0.0) -> None:
         self.nc = nc
         self.names = names
         self.directory = directory
@@ -63,9 +66,15 @@ class RemoteCalls:
         self.call_timeout_s = call_timeout_s
         self.probe_s = probe_s
         self.metrics = metrics
+        self.cache = LookupCache(cache_s)
 
-    async def holder(self, station_id: str) -> PresenceEntry:
-        """The entry naming the front-end that holds the station; UnknownClient if none."""
+    async def holder(self, station_id: str, *, fresh: bool = False) -> PresenceEntry:
+        """The entry naming the front-end that holds the station (from the lookup cache
+        unless ``fresh``); UnknownClient if none."""
+        now = time.monotonic()
+        entry = None if fresh else self.cache.get(station_id, now)
+        if entry is not None:
+            return entry
         try:
             _revision, entry = await self.directory.lookup(station_id)
         except nats.errors.Error as exc:
@@ -73,7 +82,9 @@ class RemoteCalls:
                                 f"cannot be asked where it is: {exc}") from None
         if entry is None or (entry.frontend_id == self.frontend_id
                              and entry.incarnation == self.incarnation):
+            self.cache.drop(station_id)
             raise UnknownClient(f"station {station_id} is not connected")
+        self.cache.put(entry, now)
         return entry
 
     async def version(self, station_id: str) -> str:
@@ -86,8 +97,9 @@ class RemoteCalls:
             try:
                 response = await self._call(entry, action, payload, timeout)
             except UnknownClient as first:  # it may have moved since we looked: look again
+                self.cache.drop(station_id)
                 try:
-                    moved = await self.holder(station_id)
+                    moved = await self.holder(station_id, fresh=True)
                 except UnknownClient:
                     raise first from None
                 if (moved.frontend_id, moved.incarnation) == (entry.frontend_id,
@@ -95,6 +107,8 @@ class RemoteCalls:
                     raise
                 response = await self._call(moved, action, payload, timeout)
         except OcppNetError as exc:
+            if isinstance(exc, UnknownClient | ConnectionClosed):
+                self.cache.drop(station_id)
             self.metrics.remote_calls.labels(outcome_of(exc)).inc()
             raise
         self.metrics.remote_calls.labels("ok").inc()

@@ -28,6 +28,11 @@ PING = orjson.dumps({"op": "ping"})
 PONG = orjson.dumps({"ok": {}})
 
 
+class FrontendGone(UnknownClient):
+    """The station's entry names a front-end that nobody answers for any more (NATS: no
+    responders): it died, or left without removing the entry. Never sent on the bus."""
+
+
 class BadMessage(ValueError):
     """A request or reply that is not ours."""
 

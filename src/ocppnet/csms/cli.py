@@ -31,7 +31,7 @@ from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.metrics import csms_metrics
 from ocppnet.csms.nap_api import nap_routers
-from ocppnet.csms.nap_config import NapSettings, load_nap
+from ocppnet.csms.nap_config import NapSettings, nap_from
 from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.csms.tariff_api import tariff_router
 from ocppnet.csms.tariff_check import price_lines
@@ -39,7 +39,7 @@ from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.settings import load_security
+from ocppnet.security.settings import security_from
 from ocppnet.transport.csms_server import CsmsServer
 from ocppnet.transport.http import HttpServer, serve_http
 from ocppnet.transport.options import LinkOptions
@@ -141,7 +141,8 @@ def node_sources(specs: list[str]) -> dict[str, NodeSource]:
 
 
 def run(args: argparse.Namespace) -> int:
-    file = load_csms_file(args.config) if args.config else None
+    file_path: str = args.config or ""
+    file = load_csms_file(file_path) if file_path else None
     config = config_from_args(args, file)
     api = file.api if file is not None else ApiSection()
     metering = file.metering if file is not None else None
@@ -149,13 +150,14 @@ def run(args: argparse.Namespace) -> int:
     if cluster is not None and not config.store.startswith(("postgresql://", "postgres://")):
         log.warning("event=cluster_store_not_shared store=%s note=front-ends_need_one_"
                     "postgresql_store_for_exactly_once", config.store)
-    security = load_security(args.config) if args.config else None  # [security], at start
+    # [security] and [nap] from the same reading of the file
+    security = security_from(file.document, file_path) if file is not None else None
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
     if http is not None:
         check_bind(args.http_host, token_table(api, source=args.config),
                    what="the dashboard and operator API")
-    nap = load_nap(args.config) if args.config else None  # [nap]: access-point exports
+    nap = nap_from(file.document, file_path) if file is not None else None  # [nap] exports
     try:
         return run_async(_serve(config, http, nodes, api, metering, security, nap, cluster))
     except ListenError as exc:

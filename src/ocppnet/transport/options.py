@@ -22,9 +22,9 @@ class LinkOptions:
     max_size: int | None = 1_048_576
     open_timeout: float | None = 10.0
     close_timeout: float | None = 5.0
+    reuse_port: bool = False  # server only: SO_REUSEPORT, several processes on one port
     compression: str | None = None
     send_buffer_limit: int | None = 1_048_576
-    reuse_port: bool = False  # server only: SO_REUSEPORT, several processes on one port
 
     def websocket_kwargs(self) -> dict[str, Any]:
         return {

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ocppnet.api import ApiSection
 from ocppnet.cluster.config import ClusterSection
@@ -22,12 +23,14 @@ class CsmsFile:
     api: ApiSection
     metering: MeteringSection | None = None
     cluster: ClusterSection | None = None
+    document: dict[str, Any] = field(default_factory=dict)  # the whole file, as read
 
 
 def load_csms_file(path: str | Path) -> CsmsFile:
     """Read ``path``; ConfigError names the file and the dotted key on any problem."""
     file = Path(path)
-    document = read_toml(file)
+    raw = read_toml(file)
+    document = dict(raw)
     document.pop("nap", None)  # access-point exports: ocppnet.csms.nap_config.load_nap
     api = parse_section(ApiSection, document.pop("api", None), source=str(file), where="api",
                         base=file.parent)
@@ -38,4 +41,4 @@ def load_csms_file(path: str | Path) -> CsmsFile:
     cluster = None if cluster_table is None else parse_section(
         ClusterSection, cluster_table, source=str(file), where="cluster", base=file.parent)
     return CsmsFile(parse_config(document, source=str(file), base=file.parent), api, metering,
-                    cluster)
+                    cluster, raw)
