@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import sys
 import time
@@ -60,17 +61,28 @@ def station_frames(station_id: str, count: int = RING) -> list[bytes]:
 
 async def open_stations(
     url: str, count: int, prefix: str, window: Window, *, ring: int = RING,
-    parallel: int = 100, local_host: str | None = None,
+    parallel: int = 100, local_host: str | None = None, retries: int = 0,
 ) -> list[Station]:
     """Connect ``count`` stations ``<url>/<prefix><i>``, at most ``parallel`` at a time
-    (from source address ``local_host`` when given: 127.0.0.x spreads ephemeral ports)."""
+    (from source address ``local_host`` when given: 127.0.0.x spreads ephemeral ports);
+    a refused or dropped handshake is tried again up to ``retries`` times after 0.5-2 s,
+    as a real station would (each retry counts in ``window.errors``)."""
     gate = asyncio.Semaphore(parallel)
 
     async def one(i: int) -> Station:
         sid = f"{prefix}{i}"
-        async with gate:
-            return await open_station(url, sid, SUBPROTOCOL, station_frames(sid, ring), window,
-                                      local_host=local_host)
+        frames = station_frames(sid, ring)
+        for attempt in range(retries + 1):
+            try:
+                async with gate:
+                    return await open_station(url, sid, SUBPROTOCOL, frames, window,
+                                              local_host=local_host)
+            except (ConnectionError, OSError):
+                if attempt == retries:
+                    raise
+                window.errors += 1
+                await asyncio.sleep(random.uniform(0.5, 2.0))
+        raise AssertionError("unreachable")
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
 
@@ -124,15 +136,17 @@ async def run_load(
     )
 
 
-async def hold_idle(url: str, stations: int, prefix: str, local_host: str | None = None) -> None:
+async def hold_idle(url: str, stations: int, prefix: str, local_host: str | None = None,
+                    parallel: int = 100, retries: int = 0) -> None:
     """Connect ``stations``, send one Heartbeat each, report, then hold until terminated."""
     window = Window()
     window.stopped = True  # one call each, no follow-up
-    conns = await open_stations(url, stations, prefix, window, ring=1, local_host=local_host)
+    conns = await open_stations(url, stations, prefix, window, ring=1, local_host=local_host,
+                                parallel=parallel, retries=retries)
     for station in conns:
         station.send_next()
-    await asyncio.wait_for(asyncio.gather(*(s.closed for s in conns)), 120)
-    sys.stdout.write(f"CONNECTED {len(conns)}\n")
+    await asyncio.wait_for(asyncio.gather(*(s.closed for s in conns)), 300)
+    sys.stdout.write(f"CONNECTED {len(conns)} retries={window.errors}\n")
     sys.stdout.flush()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -150,13 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="LG")
     parser.add_argument("--local-host", default=None, metavar="ADDRESS",
                         help="source address of the idle stations' connections (127.0.0.x)")
+    parser.add_argument("--parallel", type=int, default=100,
+                        help="idle: handshakes in progress at most")
+    parser.add_argument("--retries", type=int, default=0,
+                        help="idle: tries again after a refused or dropped handshake")
     parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
                         help="server process whose CPU time to measure (repeatable)")
     args = parser.parse_args(argv)
     raise_fd_limit()
     loop = "uvloop" if uvloop_available() else "asyncio"
     if args.mode == "idle":
-        run_loop(hold_idle(args.url, args.stations, args.prefix, args.local_host), loop)
+        run_loop(hold_idle(args.url, args.stations, args.prefix, args.local_host,
+                           args.parallel, args.retries), loop)
         return 0
     pids = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
     result = run_loop(

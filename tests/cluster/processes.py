@@ -206,15 +206,16 @@ def frontend_args(frontend_id: str, store: str, bus: str | None, *, port: int = 
 
 
 def write_frontend_toml(directory: Path, *, heartbeat_interval: int = 300,
-                        lease_s: float | None = None) -> Path:
+                        lease_s: float | None = None, overlay: bool = True) -> Path:
     """A ``[csms]`` file shared by all front-ends (same CSMS id: one CSMS, many processes)
     plus the operator and read tokens of tests/integration/processes.py; ``lease_s``: the
-    front-ends' lease in ``[cluster]`` (docs/scale-out.md), else its default."""
+    front-ends' lease in ``[cluster]`` (docs/scale-out.md), else its default; without
+    ``overlay`` the front-ends accept stations only (no networking nodes)."""
     directory.mkdir(parents=True, exist_ok=True)
     file = directory / "csms.toml"
     cluster = "" if lease_s is None else f"[cluster]\nlease_s = {lease_s}\n"
     file.write_text(f'[csms]\nid = "{CSMS_ID}"\nheartbeat_interval = {heartbeat_interval}\n'
-                    + cluster + api_tokens_toml())
+                    f'overlay_allowed = {str(overlay).lower()}\n' + cluster + api_tokens_toml())
     return file
 
 
