@@ -21,6 +21,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from benchmarks.frames import SUBPROTOCOL, call
@@ -62,11 +63,13 @@ def station_frames(station_id: str, count: int = RING) -> list[bytes]:
 async def open_stations(
     url: str, count: int, prefix: str, window: Window, *, ring: int = RING,
     parallel: int = 100, local_host: str | None = None, retries: int = 0,
+    indices: Sequence[int] | None = None,
 ) -> list[Station]:
     """Connect ``count`` stations ``<url>/<prefix><i>``, at most ``parallel`` at a time
     (from source address ``local_host`` when given: 127.0.0.x spreads ephemeral ports);
     a refused or dropped handshake is tried again up to ``retries`` times after 0.5-2 s,
-    as a real station would (each retry counts in ``window.errors``)."""
+    as a real station would (each retry counts in ``window.errors``); ``indices``: only
+    those stations of the ``count``."""
     gate = asyncio.Semaphore(parallel)
 
     async def one(i: int) -> Station:
@@ -84,7 +87,8 @@ async def open_stations(
                 await asyncio.sleep(random.uniform(0.5, 2.0))
         raise AssertionError("unreachable")
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    wanted = range(count) if indices is None else indices
+    return list(await asyncio.gather(*(one(i) for i in wanted)))
 
 
 async def run_load(
@@ -138,15 +142,29 @@ async def run_load(
 
 async def hold_idle(url: str, stations: int, prefix: str, local_host: str | None = None,
                     parallel: int = 100, retries: int = 0) -> None:
-    """Connect ``stations``, send one Heartbeat each, report, then hold until terminated."""
+    """Connect ``stations``, send one Heartbeat each, report, then hold until terminated.
+    A station whose link is dropped before its Heartbeat is answered connects again (up to
+    ``retries`` rounds), as a real one would; reconnects count as retries."""
     window = Window()
     window.stopped = True  # one call each, no follow-up
-    conns = await open_stations(url, stations, prefix, window, ring=1, local_host=local_host,
-                                parallel=parallel, retries=retries)
-    for station in conns:
-        station.send_next()
-    await asyncio.wait_for(asyncio.gather(*(s.closed for s in conns)), 300)
-    sys.stdout.write(f"CONNECTED {len(conns)} retries={window.errors}\n")
+    todo: list[int] = list(range(stations))
+    held: list[Station] = []
+    dropped = 0
+    for _ in range(retries + 1):
+        conns = await open_stations(url, stations, prefix, window, ring=1, indices=todo,
+                                    local_host=local_host, parallel=parallel, retries=retries)
+        for station in conns:
+            station.send_next()
+        answered = await asyncio.wait_for(
+            asyncio.gather(*(s.closed for s in conns), return_exceptions=True), 300)
+        held += [s for s, r in zip(conns, answered, strict=True) if r is None]
+        todo = [i for i, r in zip(todo, answered, strict=True) if r is not None]
+        dropped += len(todo)
+        if not todo:
+            break
+    if todo:
+        raise RuntimeError(f"{len(todo)} of {stations} stations could not be held")
+    sys.stdout.write(f"CONNECTED {len(held)} retries={window.errors + dropped}\n")
     sys.stdout.flush()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
