@@ -407,3 +407,62 @@ async def test_context_variables_set_by_a_handler_stay_in_the_handler() -> None:
     await csms.handle_frame(Call("2", "Heartbeat", {}))
     assert var.get() == "reader"
     assert seen == ["reader", "reader"]
+
+
+async def test_a_cancelled_queued_call_leaves_the_queue_and_the_next_one_goes() -> None:
+    wire = Recorder()
+    station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+    first = asyncio.create_task(station.call("Heartbeat", {}))
+    second = asyncio.create_task(station.call("Heartbeat", {}))
+    third = asyncio.create_task(station.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 1 and len(station.session.queued) == 2)
+    second.cancel()
+    await settle(lambda: len(station.session.queued) == 1)
+    await station.handle_frame(CallResult(wire.sent[0].message_id, HEARTBEAT_OK))
+    assert await first == HEARTBEAT_OK
+    await settle(lambda: len(wire.sent) == 2)
+    assert station.pending_message_id == wire.sent[1].message_id
+    await station.handle_frame(CallResult(wire.sent[1].message_id, HEARTBEAT_OK))
+    assert await third == HEARTBEAT_OK
+    assert second.cancelled() and len(wire.sent) == 2
+
+
+async def test_detach_fails_the_queued_calls_too_and_attach_takes_calls_again() -> None:
+    wire = Recorder()
+    station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+    calls = [asyncio.create_task(station.call("Heartbeat", {})) for _ in range(3)]
+    await settle(lambda: len(station.session.queued) == 2)
+    station.detach("gone")
+    for call in calls:
+        with pytest.raises(ConnectionClosed, match="gone"):
+            await call
+    assert len(wire.sent) == 1
+    waiter = asyncio.create_task(station.wait_attached())
+    await asyncio.sleep(0)
+    station.attach(wire)
+    await waiter
+    again = asyncio.create_task(station.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 2)
+    await station.handle_frame(CallResult(wire.sent[1].message_id, HEARTBEAT_OK))
+    assert await again == HEARTBEAT_OK
+
+
+async def test_a_cancelled_call_in_flight_lets_the_next_go_and_its_answer_is_stale() -> None:
+    wire = Recorder()
+    station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+    first = asyncio.create_task(station.call("Heartbeat", {}))
+    second = asyncio.create_task(station.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 1)
+    first.cancel()
+    await settle(lambda: len(wire.sent) == 2)
+    await station.handle_frame(CallResult(wire.sent[0].message_id, HEARTBEAT_OK))  # stale
+    assert not second.done()
+    await station.handle_frame(CallResult(wire.sent[1].message_id, HEARTBEAT_OK))
+    assert await second == HEARTBEAT_OK
+
+
+def test_an_idle_connection_is_small_no_dict_no_event_no_queues() -> None:
+    conn = Connection(Handlers(), version="2.0.1", remote_id="CP1", sender=Recorder())
+    assert not hasattr(conn, "__dict__") and not hasattr(conn.session, "__dict__")
+    assert conn._attached is None and conn._timer is None and conn._worker is None
+    assert conn.session.queued == () and conn.session.waiting_requests == 0
