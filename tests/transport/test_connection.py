@@ -466,3 +466,18 @@ def test_an_idle_connection_is_small_no_dict_no_event_no_queues() -> None:
     assert not hasattr(conn, "__dict__") and not hasattr(conn.session, "__dict__")
     assert conn._attached is None and conn._timer is None and conn._worker is None
     assert conn.session.queued == () and conn.session.waiting_requests == 0
+
+
+async def test_feed_answers_a_synchronous_handler_in_place_for_a_callback_driver() -> None:
+    handlers = Handlers()
+    handlers.add("Heartbeat", lambda ctx, payload: HEARTBEAT_OK)  # type: ignore[arg-type,return-value]
+    wire = Recorder()
+    csms = Connection(handlers, version="2.1", remote_id="CP1", sender=wire)
+    assert csms.feed(Call("1", "Heartbeat", {})) is None
+    assert wire.sent == [CallResult("1", HEARTBEAT_OK)]
+    call = asyncio.create_task(csms.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 2)
+    reply = csms.feed(CallResult(wire.sent[1].message_id, {"currentTime": 5}))
+    assert isinstance(reply, CallResultError) and reply.message_id == wire.sent[1].message_id
+    with pytest.raises(TypeConstraintViolation):
+        await call

@@ -27,6 +27,7 @@ from ocppnet.rpc.frames import (
     Call,
     CallError,
     CallResult,
+    CallResultError,
     Frame,
     JsonObject,
     Request,
@@ -273,18 +274,28 @@ class Connection:
         without creating a task at all (asyncio.create_task per request cost ~5 % of a busy
         CSMS); a handler that waits (e.g. calls the peer back) continues in a task as before.
         """
+        reply = self.feed(frame)
+        if reply is not None:
+            await self._reply(reply)
+
+    def feed(self, frame: Frame) -> CallResultError | None:
+        """:meth:`handle_frame` without the await, for a driver that reads in a callback:
+        returns the frame the caller must send back (OCPP 2.1: a CALLRESULTERROR for an
+        invalid CALLRESULT), else None. Needs a running event loop (a waiting handler
+        continues in a task)."""
         if isinstance(frame, Call | Send):
             request = self._session.receive_request(frame)
             if request is not None:
                 self._start_worker(request)
-        elif isinstance(frame, CallResult | CallError):
+            return None
+        if isinstance(frame, CallResult | CallError):
             call = self._session.receive_response(frame)
             if call is None:
                 log.warning(
                     "event=unexpected_response remote=%s message_id=%s (late or unknown, dropped)",
                     self.remote_id, frame.message_id,
                 )
-                return
+                return None
             self._ended(call)
             if call.error is not None and not isinstance(call.error, CallErrorReceived):
                 log.warning(
@@ -293,13 +304,12 @@ class Connection:
                     self.remote_id, call.action, frame.message_id, call.error.code,
                     call.error.description,
                 )
-            if call.reply is not None:
-                await self._reply(call.reply)
-        else:
-            log.warning(
-                "event=callresulterror_received remote=%s message_id=%s code=%s description=%r",
-                self.remote_id, frame.message_id, frame.error_code, frame.error_description,
-            )
+            return call.reply
+        log.warning(
+            "event=callresulterror_received remote=%s message_id=%s code=%s description=%r",
+            self.remote_id, frame.message_id, frame.error_code, frame.error_description,
+        )
+        return None
 
     def handle_decode_failure(self, failure: DecodeFailure) -> None:
         """A malformed frame from the link: if it answers our call in flight, fail it now."""
