@@ -137,12 +137,12 @@ def test_close_ends_the_call_in_flight_and_the_queue_and_forgets_waiting_request
 
 def test_send_frames_need_21_are_valid_and_not_queued() -> None:
     with pytest.raises(NotSupported, match=r"2\.0\.1"):
-        session().send_frame("Heartbeat", {})
+        session().send("Heartbeat", {})
     s = session("2.1")
     s.submit("Heartbeat", {}, 5.0)
-    assert s.send_frame("Heartbeat", {}) == Send("ab-2", "Heartbeat", {})
+    assert s.send("Heartbeat", {}) == Send("ab-2", "Heartbeat", {})
     with pytest.raises(OccurrenceConstraintViolation):
-        s.send_frame("BootNotification", {})
+        s.send("BootNotification", {})
 
 
 def test_requests_are_answered_one_at_a_time_in_arrival_order() -> None:

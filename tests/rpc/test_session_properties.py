@@ -260,7 +260,7 @@ test_session_rules = SessionMachine.TestCase
 def test_a_closed_session_refuses_calls_and_sends() -> None:
     session = RpcSession("2.1", remote_id="PEER", id_prefix="p-", is_open=False)
     for attempt in (lambda: session.submit("Heartbeat", {}, 1.0),
-                    lambda: session.send_frame("Heartbeat", {})):
+                    lambda: session.send("Heartbeat", {})):
         try:
             attempt()
         except ConnectionClosed as exc:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from ocppnet.errors import (
     CallErrorReceived,
@@ -46,7 +46,9 @@ from ocppnet.rpc.frames import (
 from ocppnet.rpc.versions import check_version, wire_error_code
 from ocppnet.validation import is_known_action, validate
 
-__all__ = ["CallState", "OutgoingCall", "Rejection", "RpcSession", "local_error"]
+__all__ = ["CallState", "Outcome", "OutgoingCall", "Rejection", "RpcSession", "local_error"]
+
+Outcome: TypeAlias = Literal["result", "error", "timeout", "closed", "withdrawn"]
 
 
 class CallState(Enum):
@@ -81,7 +83,7 @@ class OutgoingCall:
         self.state = CallState.QUEUED
         self.message_id: str | None = None
         self.deadline: float | None = None
-        self.outcome: str | None = None
+        self.outcome: Outcome | None = None
         self.result: JsonObject | None = None
         self.error: OcppNetError | None = None
         self.reply: CallResultError | None = None
@@ -131,8 +133,7 @@ class RpcSession:
 
     ``id_prefix`` makes our message ids unique across sessions (``<prefix><counter>``); the
     driver draws it at random. A session starts open (unless ``is_open`` is False);
-    :meth:`close` ends everything in flight
-    and :meth:`open` starts taking calls again (a new link).
+    :meth:`close` ends everything in flight and :meth:`open` takes calls again (a new link).
     """
 
     __slots__ = (
@@ -304,7 +305,7 @@ class RpcSession:
         return self._finish(call, "error",
                             error=local_error(code, f"malformed response: {description}"))
 
-    def send_frame(self, action: str, payload: JsonObject) -> Send:
+    def send(self, action: str, payload: JsonObject) -> Send:
         """An OCPP 2.1 SEND (no response, not queued behind the call in flight); raises
         NotSupported before 2.1, the validation error, ConnectionClosed when closed."""
         if self.version != "2.1":
@@ -319,7 +320,7 @@ class RpcSession:
         call.state = CallState.READY
         self._in_flight = call
 
-    def _finish(self, call: OutgoingCall, outcome: str, *, result: JsonObject | None = None,
+    def _finish(self, call: OutgoingCall, outcome: Outcome, *, result: JsonObject | None = None,
                 error: OcppNetError | None = None) -> OutgoingCall:
         """End the call in flight and make the next queued one READY."""
         self._in_flight = None
@@ -330,7 +331,7 @@ class RpcSession:
         return call
 
     @staticmethod
-    def _end(call: OutgoingCall, outcome: str, *, result: JsonObject | None = None,
+    def _end(call: OutgoingCall, outcome: Outcome, *, result: JsonObject | None = None,
              error: OcppNetError | None = None) -> OutgoingCall:
         if call.state is CallState.ENDED:
             raise RuntimeError(f"{call!r} ended twice")  # a bug in the session, never input

@@ -217,7 +217,7 @@ class Connection:
 
     async def send(self, action: str, payload: JsonObject) -> None:
         """OCPP 2.1 SEND: a request without response; not queued behind the call in flight."""
-        frame = self._session.send_frame(action, payload)
+        frame = self._session.send(action, payload)
         sender = self._sender
         assert sender is not None  # an open session has a sender
         await sender.send_frame(frame)
