@@ -9,7 +9,8 @@ lets time pass, closes and reopens the link; after every step the invariants hol
 - every call ends exactly once, and ends only through what the session returned;
 - an answer ends the call in flight only when its message id is that call's;
 - a call times out only once its deadline (sent at + timeout) has passed;
-- the peer's requests are answered one at a time, in arrival order.
+- the peer's requests are answered one at a time, in arrival order (also after an answer
+  was abandoned).
 """
 
 from __future__ import annotations
@@ -207,6 +208,13 @@ class SessionMachine(RuleBasedStateMachine):
             answer = self.session.answer(request, HEARTBEAT_OK)
             assert isinstance(answer, CallResult) and answer.message_id == request.message_id
         self.dispatch(self.session.answered())
+
+    @rule()
+    @precondition(lambda self: self.session.answering is not None)
+    def abandon_the_answer(self) -> None:
+        """The worker was cancelled mid-answer: the waiting requests keep their order."""
+        self.session.stop_answering()
+        assert self.session.answering is None
 
     # --- invariants -------------------------------------------------------------------
 
