@@ -481,3 +481,36 @@ async def test_feed_answers_a_synchronous_handler_in_place_for_a_callback_driver
     assert isinstance(reply, CallResultError) and reply.message_id == wire.sent[1].message_id
     with pytest.raises(TypeConstraintViolation):
         await call
+
+
+class _ManualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when the test says so (timers fire by it)."""
+
+    now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_the_deadline_timer_fires_by_the_loops_clock_and_rearms_when_early() -> None:
+    async def scenario(loop: _ManualClockLoop) -> None:
+        wire = Recorder()
+        station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+        call = asyncio.create_task(station.call("Heartbeat", {}, timeout=5.0))
+        await settle(lambda: len(wire.sent) == 1)
+        assert station.session.next_deadline == 1005.0
+        station._deadline_passed()  # a timer that fired a tick early: nothing ends, re-armed
+        assert not call.done() and station._timer is not None
+        loop.now = 1004.9
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not call.done()
+        loop.now = 1005.0
+        with pytest.raises(CallTimeout, match=r"within 5\.0s"):
+            await call
+        assert station.pending_message_id is None and station._timer is None
+
+    with asyncio.Runner(loop_factory=_ManualClockLoop) as runner:
+        loop = runner.get_loop()
+        assert isinstance(loop, _ManualClockLoop)
+        runner.run(scenario(loop))

@@ -250,7 +250,7 @@ class Connection:
             timer.cancel()
 
     def _deadline_passed(self) -> None:
-        self._timer = None
+        self._cancel_timer()  # the handle that fired us, or one this replaces
         session = self._session
         call = session.expire(asyncio.get_running_loop().time())
         if call is None:  # the loop's clock ran a little behind the timer: look again
