@@ -22,6 +22,7 @@ from benchmarks import (
     bench_nap,
     bench_ocmf,
     bench_scaleout,
+    bench_session,
     bench_tariffs,
     bench_twin,
     bench_webpay,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "webpay": bench_webpay.run,
     "tariffs": bench_tariffs.run,
     "scaleout": bench_scaleout.run,
+    "session": bench_session.run,
 }
 
 
