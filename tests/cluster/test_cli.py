@@ -20,7 +20,7 @@ from ocppnet.csms import cli as csms_cli
 from ocppnet.errors import ConfigError
 from ocppnet.transport.client import StationClient
 from tests.cluster.frontends import BOOT
-from tests.cluster.natsd import NatsServer, free_port
+from tests.cluster.natsd import NatsServer, free_port, running_nats
 from tests.integration.processes import started
 
 
@@ -96,6 +96,16 @@ def test_an_unreachable_bus_is_one_line_and_the_file_is_read_once(
     assert lines[0].startswith(f"ocppnet csms: --bus: cannot connect to nats://127.0.0.1:{port}")
     assert "event=bus_error" not in err
     assert reads == [str(file)]
+
+
+def test_a_bus_without_jetstream_is_one_line(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with running_nats(tmp_path / "js", jetstream=False) as plain:
+        assert main(["csms", "--bus", plain.url, "--store", ":memory:", "--port", "0",
+                     "--no-dashboard"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if " level=" not in line]
+    assert lines == [f"ocppnet csms: --bus: {plain.url} has no JetStream (start nats-server "
+                     "with -js)"]
 
 
 def test_config_errors_from_the_flags() -> None:

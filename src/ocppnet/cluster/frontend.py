@@ -21,7 +21,7 @@ from datetime import datetime
 
 import nats
 from nats.aio.client import Client
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
 
@@ -81,28 +81,33 @@ class Frontend:
         assert self.section.bus is not None
         nc = self.nc = await connect(self.section.bus, name=f"ocppnet-csms-{self.frontend_id}",
                                      timeout=self.section.connect_timeout_s)
+        self._rpc = RpcServer(nc, self.app, self.rpc_subject, frontend_id=self.frontend_id,
+                              incarnation=self.incarnation, metrics=self.metrics)
         try:
             js = nc.jetstream(timeout=self.section.connect_timeout_s)
             presence, frontends, self.lease_s = await open_buckets(js, self.names, self.section)
             if self.section.events:
                 await open_events_stream(js, self.names, self.section)
+            await self._rpc.start()  # answering before the lease announces this front-end
             self._frontends = frontends
             now = self.clock()
             self._lease = Lease(self.frontend_id, self.incarnation, now, now,
                                 socket.gethostname(), os.getpid(), 0)
             self._lease_revision = await frontends.put(
                 ClusterNames.frontend_key(self.frontend_id), self._lease.encode())
-        except (nats.errors.Error, TimeoutError) as exc:
-            await nc.close()
-            raise BusUnavailable(f"{self.section.bus} has no usable JetStream "
-                                 f"(is nats-server started with -js?): "
-                                 f"{exc or type(exc).__name__}") from None
+        except BaseException as exc:
+            with contextlib.suppress(nats.errors.Error, OSError):
+                await nc.close()
+            if isinstance(exc, ServiceUnavailableError | nats.errors.NoRespondersError):
+                raise BusUnavailable(f"{self.section.bus} has no JetStream (start "
+                                     "nats-server with -js)") from None
+            if isinstance(exc, nats.errors.Error | TimeoutError):
+                raise BusUnavailable(f"{self.section.bus} refused the buckets or the stream: "
+                                     f"{exc or type(exc).__name__}") from None
+            raise
         self.directory = Directory(presence, frontends, self.lease_s, self.clock, self.metrics)
         self._writer = PresenceWriter(presence, self.table, self.metrics)
         self._writer.start()
-        self._rpc = RpcServer(nc, self.app, self.rpc_subject, frontend_id=self.frontend_id,
-                              incarnation=self.incarnation, metrics=self.metrics)
-        await self._rpc.start()
         self.remote = RemoteCalls(nc, self.names, self.directory, frontend_id=self.frontend_id,
                                   incarnation=self.incarnation,
                                   call_timeout_s=self.section.call_timeout_s,
