@@ -264,3 +264,30 @@ async def test_stations_are_served_while_the_bus_is_away_and_presence_catches_up
                     await held_by(b, "CS-O", "fe-a")
                     answer = await b.app.call("CS-O", "Reset", {"type": "Immediate"})
                     assert answer == {"status": "Accepted"}
+
+
+def transaction_event(kind: str, seq: int, kwh: float) -> dict[str, object]:
+    return {"eventType": kind, "timestamp": "2026-12-01T12:00:00Z", "seqNo": seq,
+            "triggerReason": {"Started": "Authorized", "Updated": "MeterValuePeriodic",
+                              "Ended": "EVDeparted"}[kind],
+            "transactionInfo": {"transactionId": "T-M"}, "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [{"timestamp": "2026-12-01T12:00:00Z", "sampledValue": [
+                {"value": kwh, "unitOfMeasure": {"unit": "kWh"}}]}]}
+
+
+async def test_a_station_that_moves_mid_transaction_is_stored_exactly_once(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a") as a, \
+            frontend(nats_server.url, pg_store, "fe-b") as b:
+        async with station(a.url, "CS-M") as conn:
+            await conn.call("TransactionEvent", transaction_event("Started", 0, 1.0))
+            await conn.call("TransactionEvent", transaction_event("Updated", 1, 2.0))
+        # A stored seqNo 1 but its answer was lost: the station sends it again, to B
+        async with station(b.url, "CS-M") as conn:
+            await held_by(a, "CS-M", "fe-b")
+            await conn.call("TransactionEvent", transaction_event("Updated", 1, 2.0))
+            await conn.call("TransactionEvent", transaction_event("Ended", 2, 3.5))
+        [tx] = await b.app.store.list_transactions("CS-M")
+        assert tx.state == "ended" and tx.energy_wh == 2500.0
+        samples = await a.app.store.list_meter_samples(tx.key)
+        assert sorted(s.value for s in samples) == [1.0, 2.0, 3.5]  # kWh, one per seqNo

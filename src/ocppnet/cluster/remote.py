@@ -67,6 +67,7 @@ class RemoteCalls:
         self.probe_s = probe_s
         self.metrics = metrics
         self.cache = LookupCache(cache_s)
+        self._seen: dict[str, float] = {}  # rpc subject -> when a ping last went out
 
     async def holder(self, station_id: str, *, fresh: bool = False) -> PresenceEntry:
         """The entry naming the front-end that holds the station (from the lookup cache
@@ -153,10 +154,16 @@ class RemoteCalls:
                                 f"{station} with something else: {exc}") from None
 
     async def _present(self, subject: str) -> bool:
-        """False only when NATS says nobody listens on ``subject`` any more."""
+        """False only when NATS says nobody listens on ``subject`` any more. One ping per
+        holder and ``probe_s``, however many calls wait for it."""
+        now = time.monotonic()
+        if now - self._seen.get(subject, -self.probe_s) < self.probe_s:
+            return True
+        self._seen[subject] = now
         try:
             await self.nc.request(subject, PING, timeout=self.probe_s)
         except nats.errors.NoRespondersError:
+            self._seen.pop(subject, None)
             return False
         except nats.errors.Error:
             return True  # busy or a slow bus: keep waiting for the reply
