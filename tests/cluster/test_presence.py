@@ -23,7 +23,7 @@ from ocppnet.cluster.presence import (
     live_leases,
     should_overwrite,
 )
-from tests.cluster.frontends import frontend, held_by, station
+from tests.cluster.frontends import RO, frontend, held_by, station
 from tests.cluster.natsd import NatsServer, running_nats
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -244,6 +244,8 @@ async def test_a_lapsed_lease_makes_entries_stale_and_the_frontend_heals_them(
         assert entry is not None and entry.frontend_id == "fe-a" and not live
         _revision, removed = await b.frontend.directory.lookup("CS-L")
         assert removed is None  # the stale entry was removed by the lookup
+        metrics = (await b.http.get("/metrics", headers=RO)).text
+        assert "ocppnet_cluster_presence_stale_total 1.0" in metrics
         # fe-a's next renewal finds its lease gone, takes it again, rewrites its entries
         await held_by(b, "CS-L", "fe-a")
         assert await b.app.station_version("CS-L") == "2.0.1"

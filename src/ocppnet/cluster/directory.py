@@ -105,8 +105,7 @@ class Directory:
         except nats.errors.Error:
             self.metrics.presence_lookups.labels("error").inc()
             raise
-        if entry is None:
-            self.metrics.presence_lookups.labels("absent").inc()
+        self.metrics.presence_lookups.labels("absent" if entry is None else "found").inc()
         return revision, entry
 
     async def is_live(self, entry: PresenceEntry) -> bool:
@@ -120,8 +119,8 @@ class Directory:
         if entry is None:
             return None, False
         live = await self.is_live(entry)
-        self.metrics.presence_lookups.labels("live" if live else "stale").inc()
         if not live:
+            self.metrics.presence_stale.inc()
             await self.forget_stale(station_id, revision)
         return entry, live
 

@@ -48,6 +48,12 @@ log = logging.getLogger("ocppnet.cluster")
 REPLY_MARGIN_S = 2.0  # the holder answers CallTimeout itself; this covers the trip back
 
 
+def _retrieve(future: asyncio.Future[Msg]) -> None:
+    """Mark a cancelled request's outcome as seen (no "exception never retrieved")."""
+    if not future.cancelled():
+        future.exception()
+
+
 def gone(station_id: str, frontend_id: str) -> FrontendGone:
     return FrontendGone(f"station {station_id} was on front-end {frontend_id}, which is gone")
 
@@ -139,14 +145,14 @@ class RemoteCalls:
         except nats.errors.TimeoutError:
             raise CallTimeout(f"front-end {frontend} did not answer {action} for station "
                               f"{station} within {wait + REPLY_MARGIN_S:g}s") from None
-        except nats.errors.Error as exc:
-            raise UnknownClient(f"station {station} is on front-end {frontend}, which "
-                                f"cannot be reached over the bus: {exc}") from None
+        except nats.errors.Error as exc:  # it may have been delivered: never sent again
+            raise ConnectionClosed(f"the bus failed during {action} for station {station} "
+                                   f"on front-end {frontend}: {exc or type(exc).__name__}"
+                                   ) from None
         finally:
             if not reply.done():
                 reply.cancel()
-                with contextlib.suppress(BaseException):
-                    await reply
+                reply.add_done_callback(_retrieve)
         try:
             return decode_reply(msg.data)
         except BadMessage as exc:
