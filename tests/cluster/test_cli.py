@@ -5,12 +5,15 @@ sharing one station port (SO_REUSEPORT) on a real nats-server and PostgreSQL."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
+import orjson
 import pytest
 
 from ocppnet.cli.main import build_parser, main
@@ -19,7 +22,7 @@ from ocppnet.config import reader
 from ocppnet.csms import cli as csms_cli
 from ocppnet.errors import ConfigError
 from ocppnet.transport.client import StationClient
-from tests.cluster.frontends import BOOT
+from tests.cluster.frontends import BOOT, frontend, held_by, station
 from tests.cluster.natsd import NatsServer, free_port, running_nats
 from tests.integration.processes import started
 
@@ -149,3 +152,36 @@ async def _one_port_two_frontends(port: int, urls: list[str]) -> None:
             holders = {r.json()["frontend"] for r in seen}
             assert len(holders) == 1 and holders <= {"fe-1", "fe-2"}
             assert sorted(r.json()["local"] for r in seen) == [False, True]
+
+
+async def ocppnet(*argv: str) -> tuple[int, str, str]:
+    """Run ``ocppnet ARGV`` as a subprocess: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocppnet.cli.main", *argv, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)  # guards a hang only
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_the_cluster_verbs_read_frontends_presence_and_events(
+        nats_server: NatsServer, pg_store: str) -> None:
+    bus = nats_server.url
+    async with frontend(bus, pg_store, "fe-a") as a, station(a.url, "CS-E"):
+        await held_by(a, "CS-E", "fe-a")
+        code, out, _ = await ocppnet("cluster", "frontends", "--bus", bus, "--json")
+        assert code == 0 and [orjson.loads(x)["id"] for x in out.splitlines()] == ["fe-a"]
+        code, out, _ = await ocppnet("cluster", "where", "CS-E", "--bus", bus)
+        assert code == 0 and "frontend=fe-a" in out and "version=2.0.1" in out
+        code, out, _ = await ocppnet("cluster", "events", "--bus", bus, "--kind", "station",
+                                     "--station", "CS-E", "--count", "2")
+        events = [orjson.loads(x) for x in out.splitlines()]
+        assert code == 0 and [(e["kind"], e["connected"], e["boot_status"]) for e in events] \
+            == [("station", True, None), ("station", True, "Accepted")]
+        assert events[0]["subject"] == "ocppnet.CSMS.station.CS-E"
+        code, _, err = await ocppnet("cluster", "where", "NOPE", "--bus", bus)
+        assert code == 1 and err.splitlines()[-1] == (
+            "ocppnet cluster where: station NOPE is not connected to any front-end")
+        code, _, err = await ocppnet("cluster", "frontends", "--bus", bus, "--id", "OTHER")
+        assert code == 1 and err.splitlines()[-1] == (
+            f"ocppnet cluster frontends: --bus: no front-end of CSMS OTHER has joined {bus} "
+            "(no bucket ocppnet-OTHER-presence)")

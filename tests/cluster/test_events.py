@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from ocppnet.cluster.names import ClusterNames
+from ocppnet.cluster.observer import event_filter
 from ocppnet.csms.events import ConnectorChanged
 from tests.cluster.frontends import RO, frontend, station
 from tests.cluster.natsd import NatsServer
@@ -101,3 +102,11 @@ async def test_publishing_never_blocks_and_counts_drops_when_the_bus_is_gone(
 @pytest.mark.parametrize("kind", ["message", "station", "connector", "energy"])
 def test_event_subjects_per_kind(kind: str) -> None:
     assert NAMES.event_subject(kind, "CS 1") == f"ocppnet.CSMS.{kind}.CS=201"
+
+
+def test_the_event_filter_of_the_observer() -> None:
+    assert event_filter(NAMES, [], None) == "ocppnet.CSMS.*.*"
+    assert event_filter(NAMES, ["energy"], None) == "ocppnet.CSMS.energy.*"
+    assert event_filter(NAMES, ["energy", "station"], "CS.1") == "ocppnet.CSMS.*.CS=2E1"
+    with pytest.raises(ValueError, match="unknown event kind 'rpc'"):
+        event_filter(NAMES, ["rpc"], None)

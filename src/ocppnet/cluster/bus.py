@@ -35,8 +35,13 @@ async def connect(url: str, *, name: str, timeout: float) -> Client:  # noqa: AS
         if up:
             log.warning("event=bus_error url=%s error=%s", url, exc or type(exc).__name__)
 
+    made: list[Client] = []
+
     async def disconnected() -> None:
-        log.warning("event=bus_disconnected url=%s", url)
+        if made and made[0].is_closed:  # our own close()
+            log.debug("event=bus_closed url=%s", url)
+        else:
+            log.warning("event=bus_disconnected url=%s", url)
 
     async def reconnected() -> None:
         log.info("event=bus_reconnected url=%s", url)
@@ -50,6 +55,7 @@ async def connect(url: str, *, name: str, timeout: float) -> Client:  # noqa: AS
     except (OSError, TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"cannot connect to {url}: {exc or type(exc).__name__}") from None
     up = True
+    made.append(client)
     client.options["max_reconnect_attempts"] = -1
     client.options["reconnect_time_wait"] = 0.5
     return client
