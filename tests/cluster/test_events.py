@@ -6,6 +6,7 @@ what does not fit in the buffer is dropped and counted."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,13 @@ import pytest
 
 from ocppnet.cluster.names import ClusterNames
 from ocppnet.cluster.observer import event_filter
-from ocppnet.csms.events import ConnectorChanged
+from ocppnet.csms.events import (
+    ConnectorChanged,
+    EnergyChanged,
+    MessageSeen,
+    StationChanged,
+    event_to_json,
+)
 from tests.cluster.frontends import RO, frontend, station
 from tests.cluster.natsd import NatsServer
 
@@ -110,3 +117,16 @@ def test_the_event_filter_of_the_observer() -> None:
     assert event_filter(NAMES, ["energy", "station"], "CS.1") == "ocppnet.CSMS.*.CS=2E1"
     with pytest.raises(ValueError, match="unknown event kind 'rpc'"):
         event_filter(NAMES, ["rpc"], None)
+
+
+def test_event_to_json_reads_the_fields_as_asdict_would() -> None:
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for event in (MessageSeen(at, "CS-1", "out", 2, "m1", "Reset", ("CS-1", "N"), None, 9),
+                  StationChanged(at, "CS-1", True, "Accepted", "2.0.1", ("CS-1",)),
+                  ConnectorChanged(at, "CS-1", 1, 2, "Occupied"),
+                  EnergyChanged(at, "CS-1", "T-1", "ended", 12.5, 1)):
+        expected = {**asdict(event), "kind": event.kind, "at": at.isoformat()}
+        expected["path"] = list(expected.get("path", [])) if "path" in expected else None
+        if expected["path"] is None:
+            del expected["path"]
+        assert event_to_json(event) == expected

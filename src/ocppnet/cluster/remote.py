@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -74,6 +75,7 @@ class RemoteCalls:
         self.metrics = metrics
         self.cache = LookupCache(cache_s)
         self._seen: dict[str, float] = {}  # rpc subject -> when a ping last went out
+        self._asking: dict[str, asyncio.Future[tuple[int, PresenceEntry | None]]] = {}
 
     async def holder(self, station_id: str, *, fresh: bool = False) -> PresenceEntry:
         """The entry naming the front-end that holds the station (from the lookup cache
@@ -82,8 +84,13 @@ class RemoteCalls:
         entry = None if fresh else self.cache.get(station_id, now)
         if entry is not None:
             return entry
+        asking = self._asking.get(station_id)
+        if asking is None or fresh:  # concurrent calls to one station share one lookup
+            asking = asyncio.ensure_future(self.directory.lookup(station_id))
+            self._asking[station_id] = asking
+            asking.add_done_callback(lambda done: self._asked(station_id, done))
         try:
-            _revision, entry = await self.directory.lookup(station_id)
+            _revision, entry = await asyncio.shield(asking)
         except nats.errors.Error as exc:
             raise UnknownClient(f"station {station_id} is not connected here and the bus "
                                 f"cannot be asked where it is: {exc}") from None
@@ -93,6 +100,12 @@ class RemoteCalls:
             raise UnknownClient(f"station {station_id} is not connected")
         self.cache.put(entry, now)
         return entry
+
+    def _asked(self, station_id: str, done: asyncio.Future[Any]) -> None:
+        if self._asking.get(station_id) is done:
+            del self._asking[station_id]
+        if not done.cancelled():
+            done.exception()  # seen by the callers that awaited it
 
     async def version(self, station_id: str) -> str:
         return (await self.holder(station_id)).version
