@@ -130,3 +130,15 @@ def test_event_to_json_reads_the_fields_as_asdict_would() -> None:
         if expected["path"] is None:
             del expected["path"]
         assert event_to_json(event) == expected
+
+
+async def test_events_can_be_left_off_the_bus(nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a", events=False) as a, \
+            station(a.url, "CS-1"):
+        assert a.frontend.publisher is None
+        nc = await nats.connect(nats_server.url)
+        try:
+            with pytest.raises(nats.js.errors.NotFoundError):
+                await nc.jetstream().stream_info(NAMES.events_stream)
+        finally:
+            await nc.close()
