@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from ocppnet.cli.main import build_parser, main
-from ocppnet.cluster.config import ClusterSection, check_bus_url
+from ocppnet.cluster.config import ClusterSection, check_bus_url, redacted
 from ocppnet.config import reader
 from ocppnet.csms import cli as csms_cli
 from ocppnet.errors import ConfigError
@@ -39,6 +39,13 @@ def test_bus_urls() -> None:
                      ("nats://x:1/path", "no path"), ("nats://:1", "expected")]:
         with pytest.raises(ValueError, match=why):
             check_bus_url(bad)
+
+
+def test_passwords_never_leave_the_url() -> None:
+    assert redacted("tls://ops:s3cret@nats.internal:4222,nats://b:4222") == \
+        "tls://ops:***@nats.internal:4222,nats://b:4222"
+    assert redacted("nats://[::1]:4222") == "nats://[::1]:4222"
+    assert redacted("nats://u:p@[::1]:4222") == "nats://u:***@[::1]:4222"
 
 
 def test_flags_win_over_the_cluster_table(tmp_path: Path) -> None:
@@ -80,7 +87,7 @@ def test_an_unreachable_bus_is_one_line_and_the_file_is_read_once(
     port = free_port()  # nobody listens there
     file = tmp_path / "csms.toml"
     file.write_text(f'[csms]\nport = 0\nstore = ":memory:"\n[cluster]\n'
-                    f'bus = "nats://127.0.0.1:{port}"\nconnect_timeout_s = 1\n')
+                    f'bus = "nats://ops:secret@127.0.0.1:{port}"\nconnect_timeout_s = 1\n')
     reads: list[str] = []
 
     class CountingToml:  # every TOML file read goes through ocppnet.config.reader
@@ -96,7 +103,9 @@ def test_an_unreachable_bus_is_one_line_and_the_file_is_read_once(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if " level=" not in line]  # not the logs
     assert len(lines) == 1 and "Traceback" not in err
-    assert lines[0].startswith(f"ocppnet csms: --bus: cannot connect to nats://127.0.0.1:{port}")
+    assert lines[0].startswith(
+        f"ocppnet csms: --bus: cannot connect to nats://ops:***@127.0.0.1:{port}")
+    assert "secret" not in err
     assert "event=bus_error" not in err
     assert reads == [str(file)]
 

@@ -26,7 +26,7 @@ from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
 
 from ocppnet.cluster.bus import BusUnavailable, connect, open_buckets, open_events_stream
-from ocppnet.cluster.config import ClusterSection
+from ocppnet.cluster.config import ClusterSection, redacted
 from ocppnet.cluster.directory import Directory, PresenceWriter
 from ocppnet.cluster.metrics import ClusterMetrics
 from ocppnet.cluster.names import ClusterNames
@@ -99,10 +99,11 @@ class Frontend:
             with contextlib.suppress(nats.errors.Error, OSError):
                 await nc.close()
             if isinstance(exc, ServiceUnavailableError | nats.errors.NoRespondersError):
-                raise BusUnavailable(f"{self.section.bus} has no JetStream (start "
+                raise BusUnavailable(f"{redacted(self.section.bus)} has no JetStream (start "
                                      "nats-server with -js)") from None
             if isinstance(exc, nats.errors.Error | TimeoutError):
-                raise BusUnavailable(f"{self.section.bus} refused the buckets or the stream: "
+                raise BusUnavailable(f"{redacted(self.section.bus)} refused the buckets or the "
+                                     "stream: "
                                      f"{exc or type(exc).__name__}") from None
             raise
         self.directory = Directory(presence, frontends, self.lease_s, self.clock, self.metrics)
@@ -124,7 +125,7 @@ class Frontend:
         self.app.bus.listen(self._on_event)
         self._lease_task = asyncio.create_task(self._renew_lease(), name="lease")
         log.info("event=frontend_started frontend=%s incarnation=%s bus=%s lease_s=%g rpc=%s",
-                 self.frontend_id, self.incarnation, self.section.bus, self.lease_s,
+                 self.frontend_id, self.incarnation, redacted(self.section.bus), self.lease_s,
                  self.rpc_subject)
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from ocppnet.cluster.bus import BusUnavailable, connect
+from ocppnet.cluster.config import redacted
 from ocppnet.cluster.directory import Directory
 from ocppnet.cluster.metrics import ClusterMetrics
 from ocppnet.cluster.names import EVENT_KINDS, ClusterNames, token
@@ -63,11 +64,12 @@ class Observer:
                 frontends = await js.key_value(self.names.frontends_bucket)
                 lease_s = (await frontends.status()).ttl or 15.0
             except NotFoundError:
-                raise BusUnavailable(f"no front-end of CSMS {self.names.csms_id} has joined "
-                                     f"{self.bus} (no bucket {self.names.presence_bucket})"
-                                     ) from None
+                raise BusUnavailable(
+                    f"no front-end of CSMS {self.names.csms_id} has joined "
+                    f"{redacted(self.bus)} (no bucket {self.names.presence_bucket})") from None
             except nats.errors.Error as exc:
-                raise BusUnavailable(f"{self.bus} has no usable JetStream: {exc}") from None
+                raise BusUnavailable(f"{redacted(self.bus)} has no usable JetStream: {exc}"
+                                     ) from None
             self._directory = Directory(presence, frontends, lease_s, utc_now,
                                         ClusterMetrics())
         return self._directory
@@ -95,7 +97,7 @@ class Observer:
                                       else DeliverPolicy.ALL))
         except NotFoundError:
             raise BusUnavailable(f"no events stream {self.names.events_stream} on "
-                                 f"{self.bus}") from None
+                                 f"{redacted(self.bus)}") from None
         try:
             async for msg in sub.messages:
                 data = orjson.loads(msg.data)
