@@ -3,6 +3,7 @@ then two real front-ends on a real nats-server moving a real station between the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -293,3 +294,19 @@ async def test_a_station_that_moves_mid_transaction_is_stored_exactly_once(
         assert tx.state == "ended" and tx.energy_wh == 2500.0
         samples = await a.app.store.list_meter_samples(tx.key)
         assert sorted(s.value for s in samples) == [1.0, 2.0, 3.5]  # kWh, one per seqNo
+
+
+async def test_one_message_delivered_to_two_frontends_at_once_is_stored_once(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a") as a, \
+            frontend(nats_server.url, pg_store, "fe-b") as b, \
+            station(a.url, "CS-D") as on_a, station(b.url, "CS-D") as on_b:
+        await on_a.call("TransactionEvent", transaction_event("Started", 0, 1.0))
+        for seq in range(1, 6):  # each seqNo arrives on both front-ends at the same time
+            event = transaction_event("Updated", seq, 1.0 + seq)
+            answers = await asyncio.gather(on_a.call("TransactionEvent", event),
+                                           on_b.call("TransactionEvent", event))
+            assert answers[0] == answers[1]
+        [tx] = await a.app.store.list_transactions("CS-D")
+        samples = await b.app.store.list_meter_samples(tx.key)
+        assert sorted(s.value for s in samples) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
