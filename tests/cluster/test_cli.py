@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import tomllib
 from pathlib import Path
@@ -194,3 +195,19 @@ async def test_the_cluster_verbs_read_frontends_presence_and_events(
         assert code == 1 and err.splitlines()[-1] == (
             f"ocppnet cluster frontends: --bus: no front-end of CSMS OTHER has joined {bus} "
             "(no bucket ocppnet-OTHER-presence)")
+
+
+async def test_sigterm_leaves_the_cluster_at_once(nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-b") as b:
+        with started("csms", "--id", "CSMS", "--port", "0", "--no-dashboard", "--store",
+                     pg_store, "--bus", nats_server.url, "--frontend-id", "fe-t") as term:
+            port = int(term.read_until(r"stations and nodes:\s+ws://127\.0\.0\.1:(\d+)/")
+                       .group(1))
+            async with station(f"ws://127.0.0.1:{port}", "CS-T"):
+                await held_by(b, "CS-T", "fe-t")
+                term.proc.send_signal(signal.SIGTERM)
+                assert await asyncio.to_thread(term.proc.wait, 30) == 0
+            assert b.frontend.directory is not None
+            assert [x.frontend_id for x in await b.frontend.directory.live_frontends()] == \
+                ["fe-b"]
+            assert (await b.frontend.directory.lookup("CS-T"))[1] is None
