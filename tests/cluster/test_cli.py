@@ -174,24 +174,31 @@ async def ocppnet(*argv: str) -> tuple[int, str, str]:
 
 
 async def test_the_cluster_verbs_read_frontends_presence_and_events(
-        nats_server: NatsServer, pg_store: str) -> None:
+        nats_server: NatsServer, pg_store: str, capsys: pytest.CaptureFixture[str]) -> None:
     bus = nats_server.url
+
+    async def verb(*argv: str) -> tuple[int, str, str]:
+        """``ocppnet ARGV`` in a thread of this process (its own event loop)."""
+        code = await asyncio.to_thread(main, list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
     async with frontend(bus, pg_store, "fe-a") as a, station(a.url, "CS-E"):
         await held_by(a, "CS-E", "fe-a")
-        code, out, _ = await ocppnet("cluster", "frontends", "--bus", bus, "--json")
+        code, out, _ = await ocppnet("cluster", "frontends", "--bus", bus, "--json")  # a process
         assert code == 0 and [orjson.loads(x)["id"] for x in out.splitlines()] == ["fe-a"]
-        code, out, _ = await ocppnet("cluster", "where", "CS-E", "--bus", bus)
+        code, out, _ = await verb("cluster", "where", "CS-E", "--bus", bus)
         assert code == 0 and "frontend=fe-a" in out and "version=2.0.1" in out
-        code, out, _ = await ocppnet("cluster", "events", "--bus", bus, "--kind", "station",
-                                     "--station", "CS-E", "--count", "2")
+        code, out, _ = await verb("cluster", "events", "--bus", bus, "--kind", "station",
+                                  "--station", "CS-E", "--count", "2")
         events = [orjson.loads(x) for x in out.splitlines()]
         assert code == 0 and [(e["kind"], e["connected"], e["boot_status"]) for e in events] \
             == [("station", True, None), ("station", True, "Accepted")]
         assert events[0]["subject"] == "ocppnet.CSMS.station.CS-E"
-        code, _, err = await ocppnet("cluster", "where", "NOPE", "--bus", bus)
+        code, _, err = await verb("cluster", "where", "NOPE", "--bus", bus)
         assert code == 1 and err.splitlines()[-1] == (
             "ocppnet cluster where: station NOPE is not connected to any front-end")
-        code, _, err = await ocppnet("cluster", "frontends", "--bus", bus, "--id", "OTHER")
+        code, _, err = await verb("cluster", "frontends", "--bus", bus, "--id", "OTHER")
         assert code == 1 and err.splitlines()[-1] == (
             f"ocppnet cluster frontends: --bus: no front-end of CSMS OTHER has joined {bus} "
             "(no bucket ocppnet-OTHER-presence)")
