@@ -6,7 +6,7 @@ what does not fit in the buffer is dropped and counted."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,6 +104,27 @@ async def test_publishing_never_blocks_and_counts_drops_when_the_bus_is_gone(
         assert publisher.pending == 5 and publisher.dropped == 20
         metrics = (await a.http.get("/metrics", headers=RO)).text
         assert "ocppnet_cluster_events_dropped_total 20.0" in metrics
+
+
+async def test_an_event_of_an_unknown_kind_is_dropped_and_counted_not_fatal(
+        nats_server: NatsServer, pg_store: str) -> None:
+    @dataclass(frozen=True)
+    class TariffChanged:  # a kind added to the event bus later, without a stream subject
+        at: datetime
+        station_id: str
+        kind = "tariff"
+
+    async with frontend(nats_server.url, pg_store, "fe-a") as a:
+        publisher = a.frontend.publisher
+        assert publisher is not None
+        a.app.bus.publish(TariffChanged(datetime.now(UTC), "CS-1"))  # type: ignore[arg-type]
+        a.app.bus.publish(ConnectorChanged(datetime.now(UTC), "CS-1", 1, 1, "Faulted"))
+        nc = await nats.connect(nats_server.url)
+        try:
+            [after] = await fetch_all(nc.jetstream(), "ocppnet.CSMS.connector.*", "c", 1)
+        finally:
+            await nc.close()
+        assert after["status"] == "Faulted" and publisher.dropped == 1
 
 
 @pytest.mark.parametrize("kind", ["message", "station", "connector", "energy"])

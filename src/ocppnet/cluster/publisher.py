@@ -84,7 +84,14 @@ class EventPublisher:
                 await asyncio.sleep(0.2)
                 continue
             event = self._buffer[0]
-            subject = self.names.event_subject(event.kind, event.station_id)
+            try:
+                subject = self.names.event_subject(event.kind, event.station_id)
+            except ValueError as exc:  # a kind the stream has no subject for
+                self._buffer.popleft()
+                self.dropped += 1
+                self.metrics.events_dropped.inc()
+                log.warning("event=event_not_published kind=%s error=%s", event.kind, exc)
+                continue
             try:
                 await self.nc.publish(subject, orjson.dumps(event_to_json(event)))
             except nats.errors.Error as exc:
