@@ -170,12 +170,17 @@ class Frontend:
     # --- presence -----------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
+        """The event-bus listener; runs inside the station's handler, so it never raises."""
         if not self._running:
             return
-        if isinstance(event, StationChanged):
-            self._presence(event)
-        if self.publisher is not None:
-            self.publisher.offer(event)
+        try:
+            if isinstance(event, StationChanged):
+                self._presence(event)
+            if self.publisher is not None:
+                self.publisher.offer(event)
+        except Exception:
+            log.exception("event=cluster_listener_failed kind=%s station=%s",
+                          getattr(event, "kind", "?"), getattr(event, "station_id", "?"))
 
     def _presence(self, event: StationChanged) -> None:
         assert self._writer is not None
