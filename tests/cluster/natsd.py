@@ -36,15 +36,17 @@ def _accepting(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def running_nats(store_dir: Path, port: int | None = None) -> Iterator[NatsServer]:
-    """``port``: the one to take (a restart of a server that was stopped), else a free one."""
+def running_nats(store_dir: Path, port: int | None = None, *,
+                 jetstream: bool = True) -> Iterator[NatsServer]:
+    """``port``: the one to take (a restart of a server that was stopped), else a free one;
+    ``jetstream=False``: a plain NATS server (no ``-js``)."""
     binary = shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin")
     if binary is None:
         pytest.skip("nats-server is not installed (scripts/setup.sh installs it)")
     port = port or free_port()
     store_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([binary, "-js", "-a", "127.0.0.1", "-p", str(port),
-                             "-sd", str(store_dir)],
+    js = ["-js", "-sd", str(store_dir)] if jetstream else []
+    proc = subprocess.Popen([binary, *js, "-a", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10

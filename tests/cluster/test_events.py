@@ -6,6 +6,7 @@ what does not fit in the buffer is dropped and counted."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,14 @@ import orjson
 import pytest
 
 from ocppnet.cluster.names import ClusterNames
-from ocppnet.csms.events import ConnectorChanged
+from ocppnet.cluster.observer import event_filter
+from ocppnet.csms.events import (
+    ConnectorChanged,
+    EnergyChanged,
+    MessageSeen,
+    StationChanged,
+    event_to_json,
+)
 from tests.cluster.frontends import RO, frontend, station
 from tests.cluster.natsd import NatsServer
 
@@ -98,6 +106,60 @@ async def test_publishing_never_blocks_and_counts_drops_when_the_bus_is_gone(
         assert "ocppnet_cluster_events_dropped_total 20.0" in metrics
 
 
+async def test_an_event_of_an_unknown_kind_is_dropped_and_counted_not_fatal(
+        nats_server: NatsServer, pg_store: str) -> None:
+    @dataclass(frozen=True)
+    class TariffChanged:  # a kind added to the event bus later, without a stream subject
+        at: datetime
+        station_id: str
+        kind = "tariff"
+
+    async with frontend(nats_server.url, pg_store, "fe-a") as a:
+        publisher = a.frontend.publisher
+        assert publisher is not None
+        a.app.bus.publish(TariffChanged(datetime.now(UTC), "CS-1"))  # type: ignore[arg-type]
+        a.app.bus.publish(ConnectorChanged(datetime.now(UTC), "CS-1", 1, 1, "Faulted"))
+        nc = await nats.connect(nats_server.url)
+        try:
+            [after] = await fetch_all(nc.jetstream(), "ocppnet.CSMS.connector.*", "c", 1)
+        finally:
+            await nc.close()
+        assert after["status"] == "Faulted" and publisher.dropped == 1
+
+
 @pytest.mark.parametrize("kind", ["message", "station", "connector", "energy"])
 def test_event_subjects_per_kind(kind: str) -> None:
     assert NAMES.event_subject(kind, "CS 1") == f"ocppnet.CSMS.{kind}.CS=201"
+
+
+def test_the_event_filter_of_the_observer() -> None:
+    assert event_filter(NAMES, [], None) == "ocppnet.CSMS.*.*"
+    assert event_filter(NAMES, ["energy"], None) == "ocppnet.CSMS.energy.*"
+    assert event_filter(NAMES, ["energy", "station"], "CS.1") == "ocppnet.CSMS.*.CS=2E1"
+    with pytest.raises(ValueError, match="unknown event kind 'rpc'"):
+        event_filter(NAMES, ["rpc"], None)
+
+
+def test_event_to_json_reads_the_fields_as_asdict_would() -> None:
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for event in (MessageSeen(at, "CS-1", "out", 2, "m1", "Reset", ("CS-1", "N"), None, 9),
+                  StationChanged(at, "CS-1", True, "Accepted", "2.0.1", ("CS-1",)),
+                  ConnectorChanged(at, "CS-1", 1, 2, "Occupied"),
+                  EnergyChanged(at, "CS-1", "T-1", "ended", 12.5, 1)):
+        expected = {**asdict(event), "kind": event.kind, "at": at.isoformat()}
+        expected["path"] = list(expected.get("path", [])) if "path" in expected else None
+        if expected["path"] is None:
+            del expected["path"]
+        assert event_to_json(event) == expected
+
+
+async def test_events_can_be_left_off_the_bus(nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a", events=False) as a, \
+            station(a.url, "CS-1"):
+        assert a.frontend.publisher is None
+        nc = await nats.connect(nats_server.url)
+        try:
+            with pytest.raises(nats.js.errors.NotFoundError):
+                await nc.jetstream().stream_info(NAMES.events_stream)
+        finally:
+            await nc.close()

@@ -3,6 +3,7 @@ then two real front-ends on a real nats-server moving a real station between the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from ocppnet.cluster.presence import (
     live_leases,
     should_overwrite,
 )
-from tests.cluster.frontends import frontend, held_by, station
+from tests.cluster.frontends import RO, frontend, held_by, station
 from tests.cluster.natsd import NatsServer, running_nats
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -244,6 +245,8 @@ async def test_a_lapsed_lease_makes_entries_stale_and_the_frontend_heals_them(
         assert entry is not None and entry.frontend_id == "fe-a" and not live
         _revision, removed = await b.frontend.directory.lookup("CS-L")
         assert removed is None  # the stale entry was removed by the lookup
+        metrics = (await b.http.get("/metrics", headers=RO)).text
+        assert "ocppnet_cluster_presence_stale_total 1.0" in metrics
         # fe-a's next renewal finds its lease gone, takes it again, rewrites its entries
         await held_by(b, "CS-L", "fe-a")
         assert await b.app.station_version("CS-L") == "2.0.1"
@@ -264,3 +267,46 @@ async def test_stations_are_served_while_the_bus_is_away_and_presence_catches_up
                     await held_by(b, "CS-O", "fe-a")
                     answer = await b.app.call("CS-O", "Reset", {"type": "Immediate"})
                     assert answer == {"status": "Accepted"}
+
+
+def transaction_event(kind: str, seq: int, kwh: float) -> dict[str, object]:
+    return {"eventType": kind, "timestamp": "2026-12-01T12:00:00Z", "seqNo": seq,
+            "triggerReason": {"Started": "Authorized", "Updated": "MeterValuePeriodic",
+                              "Ended": "EVDeparted"}[kind],
+            "transactionInfo": {"transactionId": "T-M"}, "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [{"timestamp": "2026-12-01T12:00:00Z", "sampledValue": [
+                {"value": kwh, "unitOfMeasure": {"unit": "kWh"}}]}]}
+
+
+async def test_a_station_that_moves_mid_transaction_is_stored_exactly_once(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a") as a, \
+            frontend(nats_server.url, pg_store, "fe-b") as b:
+        async with station(a.url, "CS-M") as conn:
+            await conn.call("TransactionEvent", transaction_event("Started", 0, 1.0))
+            await conn.call("TransactionEvent", transaction_event("Updated", 1, 2.0))
+        # A stored seqNo 1 but its answer was lost: the station sends it again, to B
+        async with station(b.url, "CS-M") as conn:
+            await held_by(a, "CS-M", "fe-b")
+            await conn.call("TransactionEvent", transaction_event("Updated", 1, 2.0))
+            await conn.call("TransactionEvent", transaction_event("Ended", 2, 3.5))
+        [tx] = await b.app.store.list_transactions("CS-M")
+        assert tx.state == "ended" and tx.energy_wh == 2500.0
+        samples = await a.app.store.list_meter_samples(tx.key)
+        assert sorted(s.value for s in samples) == [1.0, 2.0, 3.5]  # kWh, one per seqNo
+
+
+async def test_one_message_delivered_to_two_frontends_at_once_is_stored_once(
+        nats_server: NatsServer, pg_store: str) -> None:
+    async with frontend(nats_server.url, pg_store, "fe-a") as a, \
+            frontend(nats_server.url, pg_store, "fe-b") as b, \
+            station(a.url, "CS-D") as on_a, station(b.url, "CS-D") as on_b:
+        await on_a.call("TransactionEvent", transaction_event("Started", 0, 1.0))
+        for seq in range(1, 6):  # each seqNo arrives on both front-ends at the same time
+            event = transaction_event("Updated", seq, 1.0 + seq)
+            answers = await asyncio.gather(on_a.call("TransactionEvent", event),
+                                           on_b.call("TransactionEvent", event))
+            assert answers[0] == answers[1]
+        [tx] = await a.app.store.list_transactions("CS-D")
+        samples = await b.app.store.list_meter_samples(tx.key)
+        assert sorted(s.value for s in samples) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]

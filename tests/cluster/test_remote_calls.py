@@ -99,6 +99,9 @@ async def test_presence_moves_with_the_station_and_the_old_link_never_removes_it
             answer = await a.app.call("CS-2", "Reset", {"type": "OnIdle"})
             assert answer == {"status": "Accepted"}
             assert behaviour.received[-1] == ("Reset", {"type": "OnIdle"})
+            # the app's helpers pick the version of a station held elsewhere too
+            assert await a.app.reset("CS-2", immediate=True) == {"status": "Accepted"}
+            assert behaviour.received[-1] == ("Reset", {"type": "Immediate"})
 
 
 async def test_a_sigkilled_frontend_fails_calls_fast_with_a_clear_error(

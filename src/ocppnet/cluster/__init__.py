@@ -4,10 +4,13 @@
 * :mod:`.names` — bucket, stream and subject names, id escaping (pure);
 * :mod:`.presence` — leases, presence entries, what this front-end writes (pure);
 * :mod:`.rpc` — the request/reply messages between front-ends (pure);
-* :mod:`.config` — the ``[cluster]`` table;
+* :mod:`.cache` — the short-lived cache of presence lookups (pure);
+* :mod:`.config` — the ``[cluster]`` table, bus URLs (pure);
 * :class:`Frontend` (:mod:`.frontend`) — a :class:`~ocppnet.csms.app.CsmsApp` on the bus,
   built from :mod:`.bus`, :mod:`.directory`, :mod:`.remote`, :mod:`.publisher`;
-* :func:`cluster_router` (:mod:`.api`) — ``/api/v1/cluster/...``.
+* :func:`cluster_router` (:mod:`.api`) — ``/api/v1/cluster/...``;
+* :class:`~.observer.Observer` and ``ocppnet cluster`` (:mod:`.cli`) — the bus read from
+  any machine: live front-ends, where a station is, the event stream.
 """
 
 from ocppnet.cluster.api import cluster_router

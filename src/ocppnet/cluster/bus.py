@@ -14,7 +14,7 @@ from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageT
 from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 
-from ocppnet.cluster.config import ClusterSection
+from ocppnet.cluster.config import ClusterSection, redacted
 from ocppnet.cluster.names import ClusterNames
 
 log = logging.getLogger("ocppnet.cluster")
@@ -28,18 +28,24 @@ class BusUnavailable(Exception):
 
 async def connect(url: str, *, name: str, timeout: float) -> Client:  # noqa: ASYNC109
     """A NATS connection that reconnects forever once it was up; BusUnavailable if the
-    first connection fails."""
+    first connection fails. Logs and messages name the URL without its password."""
+    shown = redacted(url)
     up = False
 
     async def quiet(exc: Exception) -> None:  # the first attempts' failure is raised below
         if up:
-            log.warning("event=bus_error url=%s error=%s", url, exc or type(exc).__name__)
+            log.warning("event=bus_error url=%s error=%s", shown, exc or type(exc).__name__)
+
+    made: list[Client] = []
 
     async def disconnected() -> None:
-        log.warning("event=bus_disconnected url=%s", url)
+        if made and made[0].is_closed:  # our own close()
+            log.debug("event=bus_closed url=%s", shown)
+        else:
+            log.warning("event=bus_disconnected url=%s", shown)
 
     async def reconnected() -> None:
-        log.info("event=bus_reconnected url=%s", url)
+        log.info("event=bus_reconnected url=%s", shown)
 
     try:  # two tries of each server at start, then (once up) reconnect forever
         client = await nats.connect(
@@ -48,8 +54,10 @@ async def connect(url: str, *, name: str, timeout: float) -> Client:  # noqa: AS
             error_cb=quiet, disconnected_cb=disconnected, reconnected_cb=reconnected,
         )
     except (OSError, TimeoutError, nats.errors.Error) as exc:
-        raise BusUnavailable(f"cannot connect to {url}: {exc or type(exc).__name__}") from None
+        raise BusUnavailable(f"cannot connect to {shown}: {exc or type(exc).__name__}"
+                             ) from None
     up = True
+    made.append(client)
     client.options["max_reconnect_attempts"] = -1
     client.options["reconnect_time_wait"] = 0.5
     return client

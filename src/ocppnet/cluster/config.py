@@ -38,6 +38,19 @@ def check_bus_url(url: str) -> str:
     return ",".join(parts)
 
 
+def redacted(url: str) -> str:
+    """``url`` without passwords (``tls://user:***@host:4222``), for logs and messages."""
+    parts = []
+    for part in url.split(","):
+        split = urlsplit(part)
+        if split.password is not None:
+            host = f"[{split.hostname}]" if ":" in (split.hostname or "") else split.hostname
+            netloc = f"{split.username}:***@{host}" + (f":{split.port}" if split.port else "")
+            part = split._replace(netloc=netloc).geturl()
+        parts.append(part)
+    return ",".join(parts)
+
+
 def default_frontend_id() -> str:
     """``<hostname>-<pid>``: unique per process on a machine and across machines."""
     return f"{socket.gethostname()}-{os.getpid()}"

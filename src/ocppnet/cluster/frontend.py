@@ -21,12 +21,12 @@ from datetime import datetime
 
 import nats
 from nats.aio.client import Client
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
 
 from ocppnet.cluster.bus import BusUnavailable, connect, open_buckets, open_events_stream
-from ocppnet.cluster.config import ClusterSection
+from ocppnet.cluster.config import ClusterSection, redacted
 from ocppnet.cluster.directory import Directory, PresenceWriter
 from ocppnet.cluster.metrics import ClusterMetrics
 from ocppnet.cluster.names import ClusterNames
@@ -81,28 +81,34 @@ class Frontend:
         assert self.section.bus is not None
         nc = self.nc = await connect(self.section.bus, name=f"ocppnet-csms-{self.frontend_id}",
                                      timeout=self.section.connect_timeout_s)
+        self._rpc = RpcServer(nc, self.app, self.rpc_subject, frontend_id=self.frontend_id,
+                              incarnation=self.incarnation, metrics=self.metrics)
         try:
             js = nc.jetstream(timeout=self.section.connect_timeout_s)
             presence, frontends, self.lease_s = await open_buckets(js, self.names, self.section)
             if self.section.events:
                 await open_events_stream(js, self.names, self.section)
+            await self._rpc.start()  # answering before the lease announces this front-end
             self._frontends = frontends
             now = self.clock()
             self._lease = Lease(self.frontend_id, self.incarnation, now, now,
                                 socket.gethostname(), os.getpid(), 0)
             self._lease_revision = await frontends.put(
                 ClusterNames.frontend_key(self.frontend_id), self._lease.encode())
-        except (nats.errors.Error, TimeoutError) as exc:
-            await nc.close()
-            raise BusUnavailable(f"{self.section.bus} has no usable JetStream "
-                                 f"(is nats-server started with -js?): "
-                                 f"{exc or type(exc).__name__}") from None
+        except BaseException as exc:
+            with contextlib.suppress(nats.errors.Error, OSError):
+                await nc.close()
+            if isinstance(exc, ServiceUnavailableError | nats.errors.NoRespondersError):
+                raise BusUnavailable(f"{redacted(self.section.bus)} has no JetStream (start "
+                                     "nats-server with -js)") from None
+            if isinstance(exc, nats.errors.Error | TimeoutError):
+                raise BusUnavailable(f"{redacted(self.section.bus)} refused the buckets or the "
+                                     "stream: "
+                                     f"{exc or type(exc).__name__}") from None
+            raise
         self.directory = Directory(presence, frontends, self.lease_s, self.clock, self.metrics)
         self._writer = PresenceWriter(presence, self.table, self.metrics)
         self._writer.start()
-        self._rpc = RpcServer(nc, self.app, self.rpc_subject, frontend_id=self.frontend_id,
-                              incarnation=self.incarnation, metrics=self.metrics)
-        await self._rpc.start()
         self.remote = RemoteCalls(nc, self.names, self.directory, frontend_id=self.frontend_id,
                                   incarnation=self.incarnation,
                                   call_timeout_s=self.section.call_timeout_s,
@@ -119,7 +125,7 @@ class Frontend:
         self.app.bus.listen(self._on_event)
         self._lease_task = asyncio.create_task(self._renew_lease(), name="lease")
         log.info("event=frontend_started frontend=%s incarnation=%s bus=%s lease_s=%g rpc=%s",
-                 self.frontend_id, self.incarnation, self.section.bus, self.lease_s,
+                 self.frontend_id, self.incarnation, redacted(self.section.bus), self.lease_s,
                  self.rpc_subject)
 
     async def stop(self) -> None:
@@ -164,12 +170,17 @@ class Frontend:
     # --- presence -----------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
+        """The event-bus listener; runs inside the station's handler, so it never raises."""
         if not self._running:
             return
-        if isinstance(event, StationChanged):
-            self._presence(event)
-        if self.publisher is not None:
-            self.publisher.offer(event)
+        try:
+            if isinstance(event, StationChanged):
+                self._presence(event)
+            if self.publisher is not None:
+                self.publisher.offer(event)
+        except Exception:
+            log.exception("event=cluster_listener_failed kind=%s station=%s",
+                          getattr(event, "kind", "?"), getattr(event, "station_id", "?"))
 
     def _presence(self, event: StationChanged) -> None:
         assert self._writer is not None

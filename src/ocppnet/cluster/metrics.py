@@ -2,7 +2,9 @@
 
 * ``ocppnet_cluster_presence_writes_total{op,result}`` — puts/deletes of presence entries
   (result ok, superseded: a newer link elsewhere owns the key, failed: retried);
-* ``ocppnet_cluster_presence_lookups_total{result}`` — live, stale, absent, error;
+* ``ocppnet_cluster_presence_lookups_total{result}`` — found, absent, error (reads of the
+  bucket; a cached lookup is not one); ``ocppnet_cluster_presence_stale_total`` — entries
+  found naming a front-end without a live lease (removed);
 * ``ocppnet_cluster_remote_calls_total{outcome}`` — calls this front-end sent to the one
   holding the station (ok, call_error, timeout, unknown_client, gone, connection_closed,
   error); ``ocppnet_cluster_served_calls_total{outcome}`` — the ones it ran for others;
@@ -47,6 +49,9 @@ class ClusterMetrics:
         self.presence_lookups = Counter(
             "ocppnet_cluster_presence_lookups", "presence lookups, by result", ["result"],
             registry=r)
+        self.presence_stale = Counter(
+            "ocppnet_cluster_presence_stale",
+            "entries found naming a front-end without a live lease (then removed)", registry=r)
         self.remote_calls = Counter(
             "ocppnet_cluster_remote_calls",
             "calls sent to the front-end holding the station, by outcome", ["outcome"],

@@ -33,7 +33,7 @@ class EventPublisher:
         self.nc = nc
         self.names = names
         self.metrics = metrics
-        self._buffer: deque[tuple[str, bytes]] = deque()
+        self._buffer: deque[Event] = deque()  # encoded by the sending task, not the caller
         self._limit = buffer
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
@@ -47,8 +47,7 @@ class EventPublisher:
             self._buffer.popleft()
             self.dropped += 1
             self.metrics.events_dropped.inc()
-        subject = self.names.event_subject(event.kind, event.station_id)
-        self._buffer.append((subject, orjson.dumps(event_to_json(event))))
+        self._buffer.append(event)
         self._empty.clear()
         self._wake.set()
 
@@ -84,9 +83,17 @@ class EventPublisher:
             if not self.nc.is_connected:  # keep them (bounded) until the bus is back
                 await asyncio.sleep(0.2)
                 continue
-            subject, data = self._buffer[0]
+            event = self._buffer[0]
             try:
-                await self.nc.publish(subject, data)
+                subject = self.names.event_subject(event.kind, event.station_id)
+            except ValueError as exc:  # a kind the stream has no subject for
+                self._buffer.popleft()
+                self.dropped += 1
+                self.metrics.events_dropped.inc()
+                log.warning("event=event_not_published kind=%s error=%s", event.kind, exc)
+                continue
+            try:
+                await self.nc.publish(subject, orjson.dumps(event_to_json(event)))
             except nats.errors.Error as exc:
                 log.warning("event=event_publish_failed subject=%s error=%s", subject, exc)
                 await asyncio.sleep(0.2)

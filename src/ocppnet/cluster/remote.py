@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -48,6 +49,12 @@ log = logging.getLogger("ocppnet.cluster")
 REPLY_MARGIN_S = 2.0  # the holder answers CallTimeout itself; this covers the trip back
 
 
+def _retrieve(future: asyncio.Future[Msg]) -> None:
+    """Mark a cancelled request's outcome as seen (no "exception never retrieved")."""
+    if not future.cancelled():
+        future.exception()
+
+
 def gone(station_id: str, frontend_id: str) -> FrontendGone:
     return FrontendGone(f"station {station_id} was on front-end {frontend_id}, which is gone")
 
@@ -67,6 +74,8 @@ class RemoteCalls:
         self.probe_s = probe_s
         self.metrics = metrics
         self.cache = LookupCache(cache_s)
+        self._seen: dict[str, float] = {}  # rpc subject -> when a ping last went out
+        self._asking: dict[str, asyncio.Future[tuple[int, PresenceEntry | None]]] = {}
 
     async def holder(self, station_id: str, *, fresh: bool = False) -> PresenceEntry:
         """The entry naming the front-end that holds the station (from the lookup cache
@@ -75,8 +84,13 @@ class RemoteCalls:
         entry = None if fresh else self.cache.get(station_id, now)
         if entry is not None:
             return entry
+        asking = self._asking.get(station_id)
+        if asking is None or fresh:  # concurrent calls to one station share one lookup
+            asking = asyncio.ensure_future(self.directory.lookup(station_id))
+            self._asking[station_id] = asking
+            asking.add_done_callback(lambda done: self._asked(station_id, done))
         try:
-            _revision, entry = await self.directory.lookup(station_id)
+            _revision, entry = await asyncio.shield(asking)
         except nats.errors.Error as exc:
             raise UnknownClient(f"station {station_id} is not connected here and the bus "
                                 f"cannot be asked where it is: {exc}") from None
@@ -86,6 +100,12 @@ class RemoteCalls:
             raise UnknownClient(f"station {station_id} is not connected")
         self.cache.put(entry, now)
         return entry
+
+    def _asked(self, station_id: str, done: asyncio.Future[Any]) -> None:
+        if self._asking.get(station_id) is done:
+            del self._asking[station_id]
+        if not done.cancelled():
+            done.exception()  # seen by the callers that awaited it
 
     async def version(self, station_id: str) -> str:
         return (await self.holder(station_id)).version
@@ -138,14 +158,14 @@ class RemoteCalls:
         except nats.errors.TimeoutError:
             raise CallTimeout(f"front-end {frontend} did not answer {action} for station "
                               f"{station} within {wait + REPLY_MARGIN_S:g}s") from None
-        except nats.errors.Error as exc:
-            raise UnknownClient(f"station {station} is on front-end {frontend}, which "
-                                f"cannot be reached over the bus: {exc}") from None
+        except nats.errors.Error as exc:  # it may have been delivered: never sent again
+            raise ConnectionClosed(f"the bus failed during {action} for station {station} "
+                                   f"on front-end {frontend}: {exc or type(exc).__name__}"
+                                   ) from None
         finally:
             if not reply.done():
                 reply.cancel()
-                with contextlib.suppress(BaseException):
-                    await reply
+                reply.add_done_callback(_retrieve)
         try:
             return decode_reply(msg.data)
         except BadMessage as exc:
@@ -153,10 +173,16 @@ class RemoteCalls:
                                 f"{station} with something else: {exc}") from None
 
     async def _present(self, subject: str) -> bool:
-        """False only when NATS says nobody listens on ``subject`` any more."""
+        """False only when NATS says nobody listens on ``subject`` any more. One ping per
+        holder and ``probe_s``, however many calls wait for it."""
+        now = time.monotonic()
+        if now - self._seen.get(subject, -self.probe_s) < self.probe_s:
+            return True
+        self._seen[subject] = now
         try:
             await self.nc.request(subject, PING, timeout=self.probe_s)
         except nats.errors.NoRespondersError:
+            self._seen.pop(subject, None)
             return False
         except nats.errors.Error:
             return True  # busy or a slow bus: keep waiting for the reply

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from ocppnet.api import ApiSection, check_bind, new_registry, token_table, tokens_of
 from ocppnet.cli.main import run_async
 from ocppnet.cluster import BusUnavailable, ClusterSection, Frontend, cluster_router
-from ocppnet.cluster.config import check_bus_url
+from ocppnet.cluster.config import check_bus_url, redacted
 from ocppnet.csms.api import csms_api
 from ocppnet.csms.api.settings import CsmsFile, load_csms_file
 from ocppnet.csms.app import CsmsApp
@@ -268,7 +268,8 @@ async def _serve(
             f"  {'dashboard:':<20}{dashboard_url}\n"
             f"  {'operator API:':<20}{api_url}\n"
             f"  {'store:':<20}{config.store}\n"
-            + (f"  {'bus:':<20}{cluster.bus}  (front-end {frontend.frontend_id})\n"
+            + (f"  {'bus:':<20}{redacted(cluster.bus or '')}  (front-end "
+               f"{frontend.frontend_id})\n"
                if cluster is not None and frontend is not None else "") +
             "  Ctrl-C to stop",
             file=sys.stderr, flush=True,
