@@ -325,11 +325,7 @@ def run(quick: bool) -> list[Row]:
             with frontends(setup, directory, 2, "quick", shared=False) as fes:
                 return (measure_idle(fes, 200, 100, settle_s=0.3, lookups=50)
                         + measure_calls(fes, (1, 2), 20, 0.5, 0.3))
-        # stations only: the overlay-aware server's routing table drops a link's routes by
-        # scanning every route (routing/table.py remove_link), so at ~12,000 stations per
-        # front-end each disconnect costs milliseconds and a reconnect storm never settles
-        with frontends(setup, directory, IDLE_FRONTENDS, "idle", shared=True,
-                       overlay=False) as fes:
+        with frontends(setup, directory, IDLE_FRONTENDS, "idle", shared=True) as fes:
             rows = measure_idle(fes, IDLE_STATIONS, PER_CLIENT)
         with frontends(setup, directory, 1, "plain", shared=False, bus=False) as fes:
             plain = run_loadgens(fes, 1, 120, 5.0, 2.0)
