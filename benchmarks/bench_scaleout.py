@@ -146,7 +146,10 @@ def idle_stations(groups: Sequence[tuple[str, int, str]], prefix: str, *,
             line = proc.stdout.readline()  # blocks until CONNECTED (or the process dies)
             if not line.startswith("CONNECTED "):
                 errors.seek(0)
-                raise RuntimeError(f"idle client failed ({proc.poll()}): {errors.read()[-1500:]}")
+                noise = ("Future exception was never retrieved", "future: <Future",
+                         "ConnectionError: connection lost")
+                text = "".join(x for x in errors if not x.startswith(noise))
+                raise RuntimeError(f"idle client failed ({proc.poll()}): {text[-1500:]}")
             stations += int(line.split()[1])
             retried += int(line.split("retries=")[1])
         yield Connected(stations, retried)

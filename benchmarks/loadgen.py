@@ -156,7 +156,7 @@ async def hold_idle(url: str, stations: int, prefix: str, local_host: str | None
         for station in conns:
             station.send_next()
         answered = await asyncio.wait_for(
-            asyncio.gather(*(s.closed for s in conns), return_exceptions=True), 300)
+            asyncio.gather(*(s.closed for s in conns), return_exceptions=True), 900)
         held += [s for s, r in zip(conns, answered, strict=True) if r is None]
         todo = [i for i, r in zip(todo, answered, strict=True) if r is not None]
         dropped += len(todo)
