@@ -8,9 +8,9 @@ with ``jsonschema`` (the package default), as ours validates with compiled schem
 per message, so that the application row compares like with like: the same schema (our
 migrations create the file), the same durability (WAL, ``synchronous = NORMAL``), the same
 rows — a message-log row for each request and each response, the station's ``last_seen``
-on Heartbeat, on MeterValues the active-transaction lookup, the natural-key claim in
-``received_messages`` and one ``meter_values`` row per sampled value (nothing when the key
-was claimed before) — and the answer leaves only after its transaction is committed. It is
+on Heartbeat, on MeterValues the natural-key claim in ``received_messages``, the EVSE's
+active-transaction lookup and one ``meter_values`` row per sampled value (nothing when the
+key was claimed before) — and the answer leaves only after its transaction is committed. It is
 written the simplest fast way: blocking ``sqlite3`` on the event loop, one transaction per
 message (no thread hops; a commit in WAL mode with ``synchronous = NORMAL`` does not fsync).
 """
@@ -126,18 +126,16 @@ class SqliteBenchCsms(ChargePoint):  # type: ignore[misc]
         request = {"evseId": evse_id, "meterValue": meter_value}  # what the station sent
         db.execute("BEGIN")
         self._log("in", 2, call_unique_id, "MeterValues", request)
-        active = db.execute(
-            "SELECT key, transaction_id, evse_id FROM transactions"
-            " WHERE station_id = ? AND state = 'active' ORDER BY key", (self.id,)).fetchall()
-        tx = [row for row in active if row[2] == evse_id]
-        tx_id = tx[-1][1] if tx else ""
         digest = hashlib.sha256(orjson.dumps(meter_value, option=orjson.OPT_SORT_KEYS))
-        key = f"{evse_id}/{tx_id}/{digest.hexdigest()[:32]}"
+        key = f"{evse_id}//{digest.hexdigest()[:32]}"
         claimed = db.execute(
             "INSERT INTO received_messages (station_id, kind, natural_key, at)"
             " VALUES (?, 'MeterValues', ?, ?) ON CONFLICT (station_id, kind, natural_key)"
             " DO NOTHING RETURNING station_id", (self.id, key, now)).fetchall()
         if claimed:
+            tx = db.execute(
+                "SELECT key FROM transactions WHERE station_id = ? AND state = 'active'"
+                " AND evse_id = ? ORDER BY key DESC LIMIT 1", (self.id, evse_id)).fetchall()
             db.executemany(
                 "INSERT INTO meter_values (station_id, timestamp, value, measurand, unit,"
                 " context, phase, location, evse_id, transaction_key, signed_data)"
@@ -145,9 +143,9 @@ class SqliteBenchCsms(ChargePoint):  # type: ignore[misc]
                 [(self.id, mv["timestamp"], float(sv["value"]),
                   sv.get("measurand", "Energy.Active.Import.Register"),
                   (sv.get("unit_of_measure") or {}).get("unit"), sv.get("context"),
-                  sv.get("phase"), sv.get("location"), evse_id, tx[-1][0] if tx else None)
+                  sv.get("phase"), sv.get("location"), evse_id, tx[0][0] if tx else None)
                  for mv in meter_value for sv in mv["sampled_value"]])
-        else:
+        else:  # a repeat: what the first delivery left
             db.execute("SELECT transaction_key FROM received_messages WHERE station_id = ?"
                        " AND kind = 'MeterValues' AND natural_key = ?", (self.id, key))
         self._log("out", 3, call_unique_id, "MeterValues", {})

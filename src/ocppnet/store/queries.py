@@ -49,6 +49,8 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def _path_text(path: Sequence[str]) -> str:
+    if not path:  # a station connected directly: most rows
+        return "[]"
     return orjson.dumps(list(path)).decode()
 
 
@@ -193,6 +195,16 @@ def get_transaction(
     return _transaction(rows[0]) if rows else None
 
 
+def active_transaction(db: SqlSession, station_id: str, evse_id: int) -> TransactionRecord | None:
+    """The station's latest active transaction on ``evse_id``, if any."""
+    rows = db.execute(
+        f"SELECT {_TX_COLS} FROM transactions WHERE station_id = ? AND state = 'active'"
+        " AND evse_id = ? ORDER BY key DESC LIMIT 1",
+        (station_id, evse_id),
+    )
+    return _transaction(rows[0]) if rows else None
+
+
 def transaction_by_key(db: SqlSession, key: int) -> TransactionRecord | None:
     rows = db.execute(f"SELECT {_TX_COLS} FROM transactions WHERE key = ?", (key,))
     return _transaction(rows[0]) if rows else None
@@ -291,12 +303,13 @@ _MV_COLS = (
 
 
 def add_meter_samples(db: SqlSession, samples: Sequence[MeterSample]) -> None:
+    times: dict[datetime, str] = {}  # the samples of one reading share its timestamp
     db.executemany(
         f"INSERT INTO meter_values ({_MV_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 s.station_id,
-                time_text(s.timestamp),
+                times.get(s.timestamp) or times.setdefault(s.timestamp, time_text(s.timestamp)),
                 s.value,
                 s.measurand,
                 s.unit,

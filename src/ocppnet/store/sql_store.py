@@ -1,6 +1,7 @@
 """The :class:`~ocppnet.store.interface.Store` implementation over any SQL session:
 each method submits one function of :mod:`ocppnet.store.queries` to the session worker.
-The dialects (SQLite, PostgreSQL) only say how to connect.
+The dialects (SQLite, PostgreSQL) only say how to connect and which worker runs the jobs
+(PostgreSQL: a thread, :mod:`.worker`; SQLite: the event loop, :mod:`.loop_worker`).
 """
 
 from __future__ import annotations
@@ -27,16 +28,19 @@ from ocppnet.store.records import (
     TransactionUpdate,
 )
 from ocppnet.store.signed_readings import MeterKeyRecord, SignedReadingRecord
-from ocppnet.store.worker import SessionWorker, TransactionalSession
+from ocppnet.store.worker import JobRunner, SessionWorker, TransactionalSession
 
 
 class SqlStore:
-    """A store backed by one SQL session on its own thread (see :mod:`.worker`)."""
+    """A store backed by one SQL session with group commit: on its own thread (see
+    :mod:`.worker`) unless ``worker`` says otherwise."""
 
     def __init__(
-        self, connect: Callable[[], TransactionalSession], *, auto_key: str, name: str
+        self, connect: Callable[[], TransactionalSession], *, auto_key: str, name: str,
+        worker: JobRunner[TransactionalSession] | None = None,
     ) -> None:
-        self._worker: SessionWorker[TransactionalSession] = SessionWorker(connect, name)
+        self._worker: JobRunner[TransactionalSession] = \
+            worker if worker is not None else SessionWorker(connect, name)
         self._auto_key = auto_key
         self.name = name
 
