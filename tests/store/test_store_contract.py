@@ -43,6 +43,17 @@ async def test_station_boot_connect_and_touch(store: SqlStore) -> None:
     assert await store.get_station("nobody") is None
 
 
+async def test_note_seen_is_write_behind_and_the_last_one_wins(store: SqlStore) -> None:
+    await store.record_boot(boot())
+    store.note_seen("CS1", T0 + timedelta(minutes=3))
+    store.note_seen("CS1", T0 + timedelta(minutes=4))
+    store.note_seen("new-one", T0)
+    await store.flush()
+    s = await store.get_station("CS1")
+    assert s is not None and s.last_seen == T0 + timedelta(minutes=4) and s.vendor == "ACME"
+    assert [x.station_id for x in await store.list_stations()] == ["CS1", "new-one"]
+
+
 async def test_connector_status_is_upserted(store: SqlStore) -> None:
     await store.set_connector_status(ConnectorRecord("CS1", 1, 1, "Available", T0))
     await store.set_connector_status(ConnectorRecord("CS1", 2, 1, "Available", T0))

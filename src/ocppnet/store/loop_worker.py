@@ -135,7 +135,8 @@ class LoopWorker(Generic[S]):
         """Run ``fn(session)`` in the next batch; returns once its batch is committed."""
         if self._session is None:
             raise StoreError("store is not open")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = self._loop = asyncio.get_running_loop()  # the loop that uses the store now
+        future: asyncio.Future[T] = loop.create_future()
         self._pending.append(Job(fn, future))
         self._schedule()
         return await future

@@ -124,6 +124,15 @@ def touch_station(db: SqlSession, station_id: str, at: datetime) -> None:
     )
 
 
+def touch_stations(db: SqlSession, seen: Sequence[tuple[str, datetime]]) -> None:
+    """:func:`touch_station` for many (station, time) pairs, in order (the last one wins)."""
+    db.executemany(
+        "INSERT INTO stations (id, last_seen) VALUES (?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+        [(station_id, time_text(at)) for station_id, at in seen],
+    )
+
+
 def get_station(db: SqlSession, station_id: str) -> StationRecord | None:
     rows = db.execute(f"SELECT {_STATION_COLS} FROM stations WHERE id = ?", (station_id,))
     return _station(rows[0]) if rows else None

@@ -86,6 +86,9 @@ class SqlStore:
     async def touch_station(self, station_id: str, at: datetime) -> None:
         await self._worker.run(partial(queries.touch_station, station_id=station_id, at=at))
 
+    def note_seen(self, station_id: str, at: datetime) -> None:
+        self._worker.put_row(queries.touch_stations, (station_id, at))
+
     async def get_station(self, station_id: str) -> StationRecord | None:
         return await self._worker.run(partial(queries.get_station, station_id=station_id))
 
