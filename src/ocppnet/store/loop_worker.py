@@ -6,14 +6,15 @@ costs more than the write (a queue, a wake-up, and above all the GIL, which the 
 win back from the busy event loop after every SQLite call: under load it waited up to the
 5 ms switch interval each time, and the store became the bottleneck). So this worker runs
 the jobs on the loop: every job and row submitted during one loop turn is collected, and at
-the start of the next turn (``call_soon``) they run in one transaction, each job in a
-savepoint (:func:`~ocppnet.store.worker.execute_batch`, the same as the thread worker);
-only after the commit are the waiting coroutines resumed, so nothing is answered before it
-is stored.
+the start of the next turn (``call_soon``) they run in one transaction
+(:func:`~ocppnet.store.worker.execute_batch`, the same as the thread worker: a failing job
+does not undo its neighbours); only after the commit are the waiting coroutines resumed,
+so nothing is answered before it is stored.
 
 The one slow SQLite operation, the checkpoint (copying the WAL back into the database file,
 with an fsync), runs on its own thread with its own connection (:class:`Checkpointer`), so
-the loop never waits for the disk; the writer connection has automatic checkpoints off.
+the loop never waits for the disk; the writer checkpoints by itself only if that thread
+falls far behind (``sqlite.FALLBACK_AUTOCHECKPOINT``).
 """
 
 from __future__ import annotations

@@ -20,11 +20,16 @@ from ocppnet.store.sql_store import SqlStore
 
 AUTO_KEY = "INTEGER PRIMARY KEY AUTOINCREMENT"
 CHECKPOINT_SECONDS = 0.5
+#: pages after which the writer checkpoints by itself: only if the checkpointer falls
+#: far behind or is gone (40 MiB of WAL); SQLite's default is 1000
+FALLBACK_AUTOCHECKPOINT = 10_000
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # the WAL file is cut back to this after a checkpoint
 
 
 class SqliteSession:
     """sqlite3 in autocommit mode, so that the worker owns BEGIN/COMMIT. ``autocheckpoint``
-    False leaves checkpoints to someone else (:class:`Checkpointer`)."""
+    False leaves checkpoints to someone else (:class:`Checkpointer`), with the writer's
+    own as a fallback far behind."""
 
     def __init__(self, location: str, *, autocheckpoint: bool = True) -> None:
         if location != ":memory:":
@@ -34,8 +39,9 @@ class SqliteSession:
         if location != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             if not autocheckpoint:
-                self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_AUTOCHECKPOINT}")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
