@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "ocpp-sqlite"])
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--raw", type=Path, help="also keep py-spy's collapsed stacks here")
     parser.add_argument("--gil", action="store_true",
                         help="sample only the thread holding the GIL (py-spy --gil): where the "
                              "Python CPU goes when the store's writer thread is busy too")
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         target.proc.wait(args.seconds + 30)
         sys.stdout.write(f"load: {result['rate']:,.0f} calls/s (slowed by sampling)\n")
         sys.stdout.write(summarize(raw.read_text()))
+        if args.raw is not None:
+            shutil.copyfile(raw, args.raw)
     return 0
 
 
