@@ -58,6 +58,39 @@ def summarize(collapsed: str, top: int = 25) -> str:
     return "\n".join(out) + "\n"
 
 
+#: (part, what a stack must contain) in order: the first that matches names the sample
+PARTS = (
+    ("start-up (imports)", ("importlib", "_bootstrap")),
+    ("store batch (SQLite, on the loop)", ("LoopWorker._flush",)),
+    ("store thread", ("SessionWorker._run", "Checkpointer._run")),
+    ("CsmsApp handlers and message log", ("CsmsApp._dispatcher",)),
+    ("schema validation", ("validate",)),
+    ("websockets send (syscall)", ("send_data",)),
+    ("codec", ("rpc/codec.py",)),
+    ("overlay routing (Router, and the Connection under it)",
+     ("node/router.py", "routing/", "node/endpoint.py")),
+    ("websockets read and parse", ("websockets/",)),
+    ("Connection", ("transport/connection.py",)),
+)
+
+
+def by_part(collapsed: str) -> str:
+    """Shares of the samples after start-up by part of the server (:data:`PARTS`)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        part = next((name for name, marks in PARTS if any(m in stack for m in marks)),
+                    "event loop and the rest")
+        counts[part] += int(count)
+    startup = counts.pop(PARTS[0][0], 0)
+    load = sum(counts.values()) or 1
+    out = [f"--- by part ({load} samples after start-up, {startup} at start-up)"]
+    out += [f"{100 * n / load:5.1f}% {k}" for k, n in counts.most_common()]
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["ours", "node", "overlay", "ocpp", "app", "app-file",
@@ -86,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         target.proc.wait(args.seconds + 30)
         sys.stdout.write(f"load: {result['rate']:,.0f} calls/s (slowed by sampling)\n")
         sys.stdout.write(summarize(raw.read_text()))
+        sys.stdout.write(by_part(raw.read_text()))
         if args.raw is not None:
             shutil.copyfile(raw, args.raw)
     return 0
