@@ -103,3 +103,14 @@ async def test_meter_values_attach_to_the_evse_s_latest_active_transaction(
             MessageKey("CS1", "MeterValues", "3//d2"),
             TransactionUpdate("CS1", active_on_evse=3, samples=(sample,)), T0)
         assert none.transaction is None and not none.duplicate
+
+
+async def test_close_stores_more_than_one_batch_of_queued_rows(tmp_path: Path) -> None:
+    from ocppnet.store.worker import MAX_BATCH
+
+    db = tmp_path / "csms.sqlite3"
+    async with SqliteStore(db) as store:
+        for i in range(MAX_BATCH + 10):
+            store.log_message(MessageLogEntry(T0, "CS1", "in", 2, f"m{i}", "Heartbeat"))
+    with other_connection(db) as conn:
+        assert conn.execute("SELECT count(*) FROM message_log").fetchone() == (MAX_BATCH + 10,)

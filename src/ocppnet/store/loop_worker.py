@@ -125,7 +125,7 @@ class LoopWorker(Generic[S]):
         session, self._session = self._session, None
         if session is None:
             return
-        if self._pending:  # what was submitted before stop() is still stored
+        while self._pending:  # what was submitted before stop() is still stored
             self._flush_with(session)
         checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
