@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from ocppnet.store import (
     ConnectorRecord,
@@ -177,6 +178,22 @@ async def test_failing_job_does_not_undo_its_batch_neighbours(store: SqlStore) -
     assert isinstance(results[1], Exception)
     assert await store.get_id_token("A") is not None
     assert await store.get_id_token("B") is not None
+
+
+async def test_a_failing_job_leaves_none_of_its_own_writes(store: SqlStore) -> None:
+    def half_done(db: Any) -> None:
+        db.execute("INSERT INTO id_tokens (token, status) VALUES ('HALF', 'Accepted')")
+        raise ValueError("second step failed")
+
+    store.log_message(MessageLogEntry(T0, "CS1", "in", 2, "m1", "Heartbeat"))  # same batch
+    results = await asyncio.gather(
+        store._worker.run(half_done), store.put_id_token(IdTokenRecord("OK")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ValueError) and results[1] is None
+    assert await store.get_id_token("HALF") is None
+    assert await store.get_id_token("OK") is not None
+    assert [m.message_id for m in await store.list_messages("CS1")] == ["m1"]
 
 
 async def test_many_concurrent_writers_are_batched(store: SqlStore) -> None:
