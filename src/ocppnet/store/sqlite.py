@@ -85,11 +85,8 @@ class SqliteStore(SqlStore):
             def checkpointer() -> Checkpointer:
                 return Checkpointer(lambda: _checkpoint_connection(self.location), _checkpoint,
                                     interval=CHECKPOINT_SECONDS, name="ocppnet-sqlite-wal")
-        worker: LoopWorker[Any] = LoopWorker(
-            lambda: SqliteSession(self.location, autocheckpoint=not on_disk),
-            checkpointer=checkpointer,
-        )
-        super().__init__(
-            lambda: SqliteSession(self.location), auto_key=AUTO_KEY, name="ocppnet-sqlite",
-            worker=worker,
-        )
+        def connect() -> SqliteSession:
+            return SqliteSession(self.location, autocheckpoint=not on_disk)
+
+        worker: LoopWorker[Any] = LoopWorker(connect, checkpointer=checkpointer)
+        super().__init__(connect, auto_key=AUTO_KEY, name="ocppnet-sqlite", worker=worker)
