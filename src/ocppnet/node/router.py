@@ -56,8 +56,9 @@ from ocppnet.routing.forwarding import DEFAULT_HOP_LIMIT, FORWARD_ALL
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.routing.topology import TopologyRejection
 from ocppnet.rpc.binary import BinaryFrame, decode_binary
-from ocppnet.rpc.codec import DecodeFailure, decode
+from ocppnet.rpc.codec import DecodeFailure
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
+from ocppnet.rpc.header import RawFrame, payload_failure, plain, read_frame
 from ocppnet.transport.coalesce import CoalescingSender
 from ocppnet.transport.link import Link
 from ocppnet.transport.undecodable import answer_undecodable
@@ -264,9 +265,14 @@ class Router:
     # --- incoming -----------------------------------------------------------------------
 
     async def receive(self, attached: AttachedLink, message: str | bytes) -> None:
-        """One text message from a link: decode, decide, execute."""
+        """One text message from a link: read its header, decide, execute.
+
+        Only the header is parsed (``rpc.header``); a CALL, SEND or CALLRESULT keeps its
+        payload as the bytes it arrived in and is forwarded so. The payload is parsed (and a
+        malformed one answered as the codec answers it) only where something here reads it:
+        observers, guards, local delivery, the store-and-forward queue."""
         attached.frames_in += 1
-        result = decode(message, overlay=attached.info.overlay, version=attached.version)
+        result = read_frame(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
         else:
@@ -299,6 +305,8 @@ class Router:
     async def route(self, attached: AttachedLink, frame: Frame) -> None:
         """Route one decoded frame that arrived on ``attached``."""
         if self.observers:
+            if await self._unreadable(frame, attached):
+                return
             self._observe(attached.info.link_id, "in", frame)
         if self.store_forward.waiting and self.store_forward.take_answer(
             attached.info.link_id, frame
@@ -415,6 +423,9 @@ class Router:
             # guards check what others send through this node (not the node's own requests,
             # e.g. its load manager's profiles), in the version the destination checks it in
             if self.guards and source is not None and isinstance(frame, Call):
+                if await self._unreadable(frame, source):
+                    self._forget_request(link_id, frame)
+                    return
                 reason = self._guard(frame, self._version_towards(link_id, frame, version))
                 if reason is not None:
                     await self._refuse_guarded(link_id, frame, reason, source, version)
@@ -435,10 +446,13 @@ class Router:
             if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
                 await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
         elif isinstance(decision, Deliver):
-            self.counters["delivered"] += 1
             if body is None:
-                await self._deliver(decision.frame, version, source)
+                if await self._unreadable(decision.frame, source):
+                    return
+                self.counters["delivered"] += 1
+                await self._deliver(plain(decision.frame), version, source)
             else:
+                self.counters["delivered"] += 1
                 error = await self.binary.deliver(rebind(body, decision.frame), version)
                 if error is not None:
                     await self.send_local(error, version)
@@ -544,7 +558,10 @@ class Router:
         """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up.
 
         A queue that cannot keep it (disk full) refuses it with InternalError: the station
-        keeps it and tries again; nothing is acknowledged that was not kept."""
+        keeps it and tries again; nothing is acknowledged that was not kept. A payload that
+        does not parse is answered as undecodable input, not kept."""
+        if await self._unreadable(frame, source):
+            return
         try:
             ack: Frame = self.store_forward.store(upstream, frame, version)
         except QueueUnavailable as exc:
@@ -559,6 +576,19 @@ class Router:
         await self._answer(source, ack, version)
         if source is not None and upstream in self.links:
             self.store_forward.start_drain(upstream)
+
+    async def _unreadable(self, frame: Frame, source: AttachedLink | None) -> bool:
+        """True, and answered as the codec answers undecodable input, when ``frame`` is raw
+        (read by its header only) and its payload does not parse; its payload is parsed now
+        (and kept) when it does."""
+        if not isinstance(frame, RawFrame):
+            return False
+        failure = payload_failure(frame)
+        if failure is None:
+            return False
+        if source is not None:
+            await self.answer_decode_failure(source, failure, "decode_failed")
+        return True
 
     def _guard(self, frame: Call, version: str) -> str | None:
         for guard in self.guards:

@@ -10,6 +10,7 @@ filter, then local delivery, broadcast, correlation and route lookup. docs/routi
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from ocppnet.routing.decisions import Deliver, Drop, Fanout, Forward, Hold, Reject, RouteDecision
 from ocppnet.routing.filters import Direction, ForwardingFilter
@@ -24,6 +25,7 @@ from ocppnet.rpc.frames import (
     Frame,
     Send,
 )
+from ocppnet.rpc.header import RawFrame
 
 DEFAULT_HOP_LIMIT = 16
 DEFAULT_REQUEST_TIMEOUT = 60.0
@@ -40,7 +42,10 @@ def frame_for_link(frame: Frame, link: LinkInfo) -> Frame:
 
 
 def retarget(frame: Frame, dest: str | None, path: tuple[str, ...]) -> Frame:
-    """``frame`` with new routing fields (direct construction: 3x faster than replace())."""
+    """``frame`` with new routing fields (direct construction: 3x faster than replace()).
+    A raw frame stays raw: its payload bytes are carried over, not parsed."""
+    if isinstance(frame, RawFrame):
+        return cast(Frame, frame.retarget(dest, path))
     if isinstance(frame, Call | Send):
         return type(frame)(frame.message_id, frame.action, frame.payload, dest, path)
     if isinstance(frame, CallResult):
