@@ -9,8 +9,10 @@ then the payload text exactly as received) never decode the payload to a dict; s
 inside it are untouched by construction.
 
 The payload is parsed only when someone reads ``.payload`` (a guard, an observer, the local
-application, the store-and-forward queue); :func:`payload_failure` checks it first and gives
-the codec's own :class:`~ocppnet.rpc.codec.DecodeFailure` when it is malformed.
+application); from then on the frame is written from that parsed value, since whoever got it
+may have changed it (what leaves is what was seen). :func:`payload_failure` checks a payload
+without handing it out (parsed in C, depth bounded, the bytes still travel) and gives the
+codec's own :class:`~ocppnet.rpc.codec.DecodeFailure` when it is malformed.
 
 Only the compact form (no whitespace between header tokens, no escapes in header strings,
 what orjson and most implementations write) is read here; every other input, error frames
