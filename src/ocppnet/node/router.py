@@ -56,7 +56,7 @@ from ocppnet.routing.forwarding import DEFAULT_HOP_LIMIT, FORWARD_ALL
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.routing.topology import TopologyRejection
 from ocppnet.rpc.binary import BinaryFrame, decode_binary
-from ocppnet.rpc.codec import DecodeFailure
+from ocppnet.rpc.codec import DecodeFailure, decode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
 from ocppnet.rpc.header import RawFrame, payload_failure, plain, read_frame
 from ocppnet.transport.coalesce import CoalescingSender
@@ -97,8 +97,13 @@ class Router:
         drain_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
+        header_only: bool = True,
     ) -> None:
         self.node_id = node_id
+        self.header_only = header_only
+        """Read only the header of what arrives and forward payload bytes untouched (a node);
+        False: decode every frame fully (an endpoint such as a CSMS, which handles nearly all
+        it receives itself and would parse the payload anyway)."""
         self.aliases = aliases
         self.hop_limit = hop_limit
         self.request_timeout = request_timeout
@@ -272,7 +277,8 @@ class Router:
         malformed one answered as the codec answers it) only where something here reads it:
         observers, guards, local delivery, the store-and-forward queue."""
         attached.frames_in += 1
-        result = read_frame(message, overlay=attached.info.overlay, version=attached.version)
+        read = read_frame if self.header_only else decode
+        result = read(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
         else:

@@ -9,7 +9,6 @@ filter, then local delivery, broadcast, correlation and route lookup. docs/routi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import cast
 
 from ocppnet.routing.decisions import Deliver, Drop, Fanout, Forward, Hold, Reject, RouteDecision
@@ -174,7 +173,7 @@ def originate(
     if dest is None:
         raise ValueError("a frame sent into the overlay needs a DEST")
     if not frame.path:
-        frame = replace(frame, path=(node_id,))
+        frame = retarget(frame, dest, (node_id,))
     if dest == node_id:
         return Deliver(frame, None)
     if dest == BROADCAST:
