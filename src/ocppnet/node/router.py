@@ -281,8 +281,12 @@ class Router:
         result = read(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
-        else:
-            await self.route(attached, result)
+            return
+        decision = self._decision(attached, result)
+        if isinstance(decision, DecodeFailure):
+            await self.answer_decode_failure(attached, decision, "decode_failed")
+        elif decision is not None:
+            await self.execute(decision, attached)
 
     async def receive_binary(self, attached: AttachedLink, message: bytes) -> None:
         """One binary message from a link: decode (length, sha256), then :meth:`route_binary`."""
@@ -310,15 +314,32 @@ class Router:
 
     async def route(self, attached: AttachedLink, frame: Frame) -> None:
         """Route one decoded frame that arrived on ``attached``."""
+        decision = self._decision(attached, frame)
+        if isinstance(decision, DecodeFailure):
+            await self.answer_decode_failure(attached, decision, "decode_failed")
+        elif decision is not None:
+            await self.execute(decision, attached)
+
+    def _decision(
+        self, attached: AttachedLink, frame: Frame
+    ) -> RouteDecision | DecodeFailure | None:
+        """Observe ``frame``, hand it to a drain waiting for it, else decide. None: nothing
+        more to do; a DecodeFailure: the payload, checked for the observers, is malformed."""
         if self.observers:
-            if await self._unreadable(frame, attached):
-                return
+            failure = payload_failure(frame)
+            if failure is not None:
+                return failure
             self._observe(attached.info.link_id, "in", frame)
         if self.store_forward.waiting and self.store_forward.take_answer(
             attached.info.link_id, frame
         ):
-            return
-        await self.execute(self.decide(attached, frame), attached)
+            return None
+        return decide(
+            frame, arrived_on=attached.info, node_id=self.node_id, table=self.table,
+            pending=self.pending, now=self.clock(), filters=self.filters,
+            hop_limit=self.hop_limit, request_timeout=self.request_timeout,
+            aliases=self.aliases,
+        )
 
     async def route_binary(self, attached: AttachedLink, frame: BinaryFrame) -> None:
         """Route a binary frame by the rules of its text twin (loop, hop limit, spoofing,
