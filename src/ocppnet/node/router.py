@@ -55,10 +55,10 @@ from ocppnet.routing import (
 from ocppnet.routing.forwarding import DEFAULT_HOP_LIMIT, FORWARD_ALL
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.routing.topology import TopologyRejection
+from ocppnet.rpc import header
 from ocppnet.rpc.binary import BinaryFrame, decode_binary
 from ocppnet.rpc.codec import DecodeFailure, decode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
-from ocppnet.rpc.header import RawFrame, payload_failure, plain, read_frame
 from ocppnet.transport.coalesce import CoalescingSender
 from ocppnet.transport.link import Link
 from ocppnet.transport.undecodable import answer_undecodable
@@ -277,7 +277,7 @@ class Router:
         malformed one answered as the codec answers it) only where something here reads it:
         observers, guards, local delivery, the store-and-forward queue."""
         attached.frames_in += 1
-        read = read_frame if self.header_only else decode
+        read = header.read_frame if self.header_only else decode
         result = read(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
@@ -326,7 +326,7 @@ class Router:
         """Observe ``frame``, hand it to a drain waiting for it, else decide. None: nothing
         more to do; a DecodeFailure: the payload, checked for the observers, is malformed."""
         if self.observers:
-            failure = payload_failure(frame)
+            failure = header.payload_failure(frame)
             if failure is not None:
                 return failure
             self._observe(attached.info.link_id, "in", frame)
@@ -477,7 +477,7 @@ class Router:
                 if await self._unreadable(decision.frame, source):
                     return
                 self.counters["delivered"] += 1
-                await self._deliver(plain(decision.frame), version, source)
+                await self._deliver(header.plain(decision.frame), version, source)
             else:
                 self.counters["delivered"] += 1
                 error = await self.binary.deliver(rebind(body, decision.frame), version)
@@ -608,9 +608,9 @@ class Router:
         """True, and answered as the codec answers undecodable input, when ``frame`` is raw
         (read by its header only) and its payload does not parse; its payload is parsed now
         (and kept) when it does."""
-        if not isinstance(frame, RawFrame):
+        if not isinstance(frame, header.RawFrame):
             return False
-        failure = payload_failure(frame)
+        failure = header.payload_failure(frame)
         if failure is None:
             return False
         if source is not None:
