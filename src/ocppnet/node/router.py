@@ -281,12 +281,8 @@ class Router:
         result = read(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
-            return
-        decision = self._decision(attached, result)
-        if isinstance(decision, DecodeFailure):
-            await self.answer_decode_failure(attached, decision, "decode_failed")
-        elif decision is not None:
-            await self.execute(decision, attached)
+        else:
+            await self.route(attached, result)  # (tests patch route() to play a bad node)
 
     async def receive_binary(self, attached: AttachedLink, message: bytes) -> None:
         """One binary message from a link: decode (length, sha256), then :meth:`route_binary`."""
