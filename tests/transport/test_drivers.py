@@ -241,8 +241,7 @@ async def test_a_server_link_cut_when_its_peer_stops_reading(
 
     options = LinkOptions(driver="picows", send_buffer_limit=262_144)
     async with await serve(flood, options=options) as server:
-        reader, writer = await asyncio.open_connection(
-            "127.0.0.1", server.port, limit=1024)
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port, limit=1024)
         writer.transport.set_write_buffer_limits(0)
         writer.write(b"GET /ocpp/SLOW HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
                      b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
