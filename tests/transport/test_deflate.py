@@ -34,10 +34,12 @@ def test_offers_are_parsed_with_their_parameters() -> None:
 
 
 @pytest.mark.parametrize(("offer", "answer"), [
-    (CLIENT_OFFER, "permessage-deflate; server_max_window_bits=12"),
+    (CLIENT_OFFER, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"),
     ("permessage-deflate", "permessage-deflate; server_max_window_bits=12"),
     ("permessage-deflate; client_max_window_bits=10",
      "permessage-deflate; server_max_window_bits=12; client_max_window_bits=10"),
+    ("permessage-deflate; client_max_window_bits=15",
+     "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"),
     ("permessage-deflate; server_max_window_bits=10",
      "permessage-deflate; server_max_window_bits=10"),
     ("permessage-deflate; server_no_context_takeover; client_no_context_takeover",

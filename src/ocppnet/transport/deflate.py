@@ -5,10 +5,11 @@ codec; the codec takes payload bytes and returns payload bytes (zlib, raw deflat
 gives us the RSV1 bit on each frame and lets us set it when sending; the rest is here.
 
 Server policy (what a server answers to a client's offers, first acceptable offer wins):
-echo ``server_no_context_takeover`` / ``client_no_context_takeover`` when offered; compress
-with a window of at most 2**12 bytes (``server_max_window_bits=12`` is always in the answer,
-which RFC 7692 section 7.1.2.1 allows, to bound memory per link) and zlib ``memLevel`` 5;
-``client_max_window_bits`` is answered with the client's value only when it offered one.
+echo ``server_no_context_takeover`` / ``client_no_context_takeover`` when offered; windows of
+at most 2**12 bytes both ways, to bound memory per link: ``server_max_window_bits=12`` is
+always in the answer (RFC 7692 section 7.1.2.1 allows it) and ``client_max_window_bits=12``
+(or the client's smaller value) whenever the client offered that parameter; zlib
+``memLevel`` 5. These are the values websockets' own server uses by default.
 An offer with an unknown, repeated or out-of-range parameter is declined (section 7.1).
 Client policy: offer ``permessage-deflate; client_max_window_bits``; accept any valid answer.
 """
@@ -23,7 +24,7 @@ EXTENSION = "permessage-deflate"
 HEADER = "Sec-WebSocket-Extensions"
 CLIENT_OFFER = f"{EXTENSION}; client_max_window_bits"
 _TAIL = b"\x00\x00\xff\xff"
-SERVER_WINDOW_BITS = 12
+WINDOW_BITS = 12
 MEM_LEVEL = 5
 
 Params = list[tuple[str, str | None]]
@@ -126,13 +127,19 @@ def server_accept(values: Iterable[str]) -> Agreement | None:
         if offer is None:
             continue
         requested = offer.get("server_max_window_bits")
-        server_bits = min(SERVER_WINDOW_BITS, int(requested)) if requested else SERVER_WINDOW_BITS
+        server_bits = min(WINDOW_BITS, int(requested)) if requested else WINDOW_BITS
         client = offer.get("client_max_window_bits")  # True: offered without a value
+        if client is None:
+            client_bits = None  # the client cannot honour a limit: none may be answered
+        elif client is True:
+            client_bits = WINDOW_BITS
+        else:
+            client_bits = min(WINDOW_BITS, int(client))
         return Agreement(
             server_no_context_takeover=bool(offer.get("server_no_context_takeover")),
             client_no_context_takeover=bool(offer.get("client_no_context_takeover")),
             server_max_window_bits=server_bits,
-            client_max_window_bits=None if client is None or client is True else int(client),
+            client_max_window_bits=client_bits,
         )
     return None
 

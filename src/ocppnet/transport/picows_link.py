@@ -85,6 +85,12 @@ class PicowsLink(WSListener, Link):
         on_open, self._on_open = self._on_open, None
         if on_open is not None:
             on_open(self)
+        # what the handshake said is in self.info now: the parsed headers (~2.5 KiB, 30
+        # objects per link) would otherwise stay for the link's lifetime
+        if transport.request is not None:
+            transport.request.headers.clear()
+        if transport.response is not None:
+            transport.response.headers.clear()
 
     def on_ws_frame(self, transport: WSTransport, ws_frame: WSFrame) -> None:
         op = ws_frame.msg_type

@@ -58,9 +58,12 @@ except ImportError:  # pragma: no cover - picows depends on it on our platforms
 
 log = logging.getLogger("ocppnet.transport.server")
 
-#: picows logs every accept and disconnect at INFO as prose; ours are the structured lines.
-PICOWS_LOG = logging.getLogger("ocppnet.transport.picows")
-PICOWS_LOG.setLevel(logging.WARNING)
+#: picows logs every accept and disconnect at INFO as prose; ours are the structured lines,
+#: so its own go to this logger from WARNING up. An adapter, not a Logger: given a Logger,
+#: picows makes a child Logger object for every connection (memory per idle link).
+_PICOWS_LOGGER = logging.getLogger("ocppnet.transport.picows")
+_PICOWS_LOGGER.setLevel(logging.WARNING)
+PICOWS_LOG = logging.LoggerAdapter(_PICOWS_LOGGER, {})
 
 _ASYNC_CHECK = Refusal(HTTPStatus.SERVICE_UNAVAILABLE,
                        "the password check is asynchronous: run the websockets driver")
