@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -16,7 +17,8 @@ from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.typing import Subprotocol
 
 from ocppnet.errors import ConnectionClosed
-from ocppnet.transport import Link, LinkOptions, ServerSecurity, open_link, serve
+from ocppnet.pki import ThrowawayPki
+from ocppnet.transport import Link, LinkOptions, LinkRefused, ServerSecurity, open_link, serve
 from ocppnet.transport.options import DRIVER_ENV, resolve_driver
 from ocppnet.transport.picows_link import PicowsLink
 from ocppnet.transport.server import server_driver
@@ -251,3 +253,25 @@ async def test_a_server_link_cut_when_its_peer_stops_reading(
         writer.close()
     [record] = [r for r in caplog.records if "send_buffer_exceeded" in r.message]
     assert "station=SLOW" in record.message and "limit=262144" in record.message
+
+
+async def test_aiofastnet_transports_carry_links_and_the_profile_3_check(
+    pki: ThrowawayPki,
+) -> None:
+    options = LinkOptions(driver="picows", aiofastnet=True)
+    security = ServerSecurity(3, ssl_context=pki.server_context(mutual=True))
+
+    async def echo(link: Link) -> None:
+        async for message in link:
+            await link.send_text(message)
+
+    async with await serve(echo, security=security, options=options) as server:
+        url = f"wss://127.0.0.1:{server.port}/ocpp"
+        with pytest.raises(LinkRefused) as refused:
+            await open_link(url, "CP1", ssl_context=pki.client_context("CP2"), options=options)
+        assert refused.value.status == HTTPStatus.FORBIDDEN
+        link = await open_link(url, "CP1", ssl_context=pki.client_context("CP1"),
+                               options=options)
+        await link.send_text("[]")
+        assert await link.__aiter__().__anext__() == "[]"
+        await link.close()

@@ -23,7 +23,12 @@ from ocppnet.transport.handshake import NETWORKING_MODE_HEADER, OVERLAY_MODE
 from ocppnet.transport.link import Link, LinkDetails, LinkRefused
 from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.picows_link import PicowsLink
-from ocppnet.transport.picows_server import PICOWS_LOG, keepalive_kwargs, max_frame_size
+from ocppnet.transport.picows_server import (
+    HAS_AIOFASTNET,
+    PICOWS_LOG,
+    keepalive_kwargs,
+    max_frame_size,
+)
 
 
 async def open_picows_link(
@@ -66,7 +71,8 @@ async def open_picows_link(
                 listener, target, ssl_context=ssl_context,
                 websocket_handshake_timeout=options.open_timeout, logger_name=PICOWS_LOG,
                 max_frame_size=max_frame_size(options), extra_headers=offer, max_redirects=0,
-                read_buffer_init_size=options.read_buffer_size, **keepalive_kwargs(options),
+                read_buffer_init_size=options.read_buffer_size,
+                use_aiofastnet=options.aiofastnet and HAS_AIOFASTNET, **keepalive_kwargs(options),
             )
     except WSHandshakeError as exc:
         status = exc.response.status if exc.response is not None else None

@@ -49,12 +49,12 @@ from ocppnet.transport.serving import (
     log_refusal,
 )
 
-try:  # picows' own choice: its faster transports when installed
+try:  # picows' default when installed; ours only with LinkOptions(aiofastnet=True)
     import aiofastnet
 
-    _HAS_AIOFASTNET = True
+    HAS_AIOFASTNET = True
 except ImportError:  # pragma: no cover - picows depends on it on our platforms
-    _HAS_AIOFASTNET = False
+    HAS_AIOFASTNET = False
 
 log = logging.getLogger("ocppnet.transport.server")
 
@@ -261,10 +261,10 @@ async def serve_picows(
         return protocol
 
     loop = asyncio.get_running_loop()
-    if _HAS_AIOFASTNET:
+    if options.aiofastnet and HAS_AIOFASTNET:
         server.server = await aiofastnet.create_server(
             loop, protocol_factory, host, port, ssl=security.ssl_context)
-    else:  # pragma: no cover
+    else:
         server.server = await loop.create_server(
             protocol_factory, host, port, ssl=security.ssl_context)
     return server
