@@ -56,6 +56,9 @@ class GridSiteSection(Section):
         60.0, description="seconds between GridMeasurement frames to the DSO (0: none)")
     base_load_w: float = Field(
         0.0, description="simulated meter: base load added to the EVSEs' measured power")
+    state_file: RelPath | None = Field(
+        None, description="JSON file keeping the LPC state and last sequence across restarts "
+                          "(none: memory only)")
 
     @field_validator("heartbeat_timeout_s", "failsafe_duration_s")
     @classmethod

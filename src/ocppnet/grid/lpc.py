@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from ocppnet.errors import GridRefused
 from ocppnet.grid.minimum import DEVICE_MINIMUM_W
@@ -156,6 +157,44 @@ class LpcMachine:
                  if t is not None]
         return min(times) if times else None
 
+    # --- persistence ----------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The machine's state as JSON-ready values (times as the machine's clock gives them:
+        a site's clock is the wall clock, so a snapshot is meaningful after a restart)."""
+        return {"state": self.state.value, "since": self.since, "now": self.now,
+                "limit_w": self.limit_w, "limit_until": self.limit_until,
+                "failsafe_until": self.failsafe_until, "last_heartbeat": self.last_heartbeat,
+                "alive_from": self._alive_from}
+
+    @classmethod
+    def restore(cls, settings: LpcSettings, snapshot: dict[str, Any], now: float) -> LpcMachine:
+        """The machine a :meth:`snapshot` describes, with every transition due by ``now``
+        applied: a site restarted after its heartbeat timeout is in failsafe, not unlimited,
+        and a curtailment still running is in force again. ValueError names a bad field."""
+        machine = cls(settings, now)
+        try:
+            machine.state = LpcState(snapshot["state"])
+        except (KeyError, ValueError):
+            raise ValueError(f"state: expected one of {[s.value for s in LpcState]}, "
+                             f"got {snapshot.get('state')!r}") from None
+        machine.since = _number(snapshot, "since")
+        machine.now = _number(snapshot, "now")
+        machine._alive_from = _number(snapshot, "alive_from")
+        machine.last_heartbeat = _optional(snapshot, "last_heartbeat")
+        machine.limit_w = _optional(snapshot, "limit_w")
+        machine.limit_until = _optional(snapshot, "limit_until")
+        machine.failsafe_until = _optional(snapshot, "failsafe_until")
+        if machine.state is LpcState.LIMITED and (machine.limit_w is None
+                                                   or machine.limit_until is None):
+            raise ValueError("limit_w, limit_until: a limited state needs both")
+        if machine.state is LpcState.FAILSAFE and machine.failsafe_until is None:
+            raise ValueError("failsafe_until: a failsafe state needs it")
+        if now >= machine.now:  # a clock behind the snapshot's: no time has passed
+            machine._advance(now)
+            machine.now = now
+        return machine
+
     # --- events -------------------------------------------------------------------------
 
     def handle(self, event: Event) -> LpcStatus:
@@ -239,3 +278,15 @@ class LpcMachine:
             self.transitions.append((at, self.state, state))
         self.state = state
         self.since = at
+
+
+
+def _number(snapshot: dict[str, Any], name: str) -> float:
+    value = snapshot.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _optional(snapshot: dict[str, Any], name: str) -> float | None:
+    return None if snapshot.get(name) is None else _number(snapshot, name)

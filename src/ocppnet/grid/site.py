@@ -43,6 +43,12 @@ from ocppnet.grid.messages import (
     parse_heartbeat,
     receipt_fields,
 )
+from ocppnet.grid.state_file import (
+    SiteState,
+    load_site_state,
+    restore_machine,
+    save_site_state,
+)
 from ocppnet.rpc.frames import JsonObject
 from ocppnet.rpc.timestamps import parse_timestamp
 from ocppnet.security.context import SecurityContext
@@ -102,6 +108,15 @@ class GridSite:
         (off for a station in standard mode: the last node strips the path)."""
         self.machine = LpcMachine(section.lpc_settings(), now=clock())
         self.last_sequence = -1
+        saved = None if section.state_file is None else load_site_state(
+            section.state_file, target)
+        if saved is not None:  # a restart: go on enforcing what was in force
+            self.machine = restore_machine(saved, section.lpc_settings(), clock(),
+                                           source=str(section.state_file))
+            self.last_sequence = saved.last_sequence
+            status = self.machine.status()
+            log.info("event=grid_state_restored target=%s state=%s last_sequence=%d file=%s",
+                     target, status.state.value, self.last_sequence, section.state_file)
         self.applied: LpcStatus | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -232,6 +247,7 @@ class GridSite:
                 return self._answer(ctx, command.sequence, "Rejected", exc.reason_code,
                                     exc.description, action=action)
             self.last_sequence = command.sequence
+            await self._save()  # before the answer: what it receipts survives a restart
             await self._apply(status)
             self._wake.set()
         return self._answer(ctx, command.sequence, "Accepted", action=action)
@@ -288,7 +304,20 @@ class GridSite:
                                 exc.description)
                     await asyncio.sleep(0.5)
                     continue
+                if status != self.applied:
+                    await self._save()
                 await self._apply(status)
+
+    async def _save(self) -> None:
+        path = self.section.state_file
+        if path is None:
+            return
+        state = SiteState(self.target, self.last_sequence, self.machine.snapshot())
+        try:
+            await asyncio.to_thread(save_site_state, path, state)
+        except OSError as exc:  # enforcing goes on; only a restart would forget
+            log.error("event=grid_state_not_saved target=%s file=%s error=%r",
+                      self.target, path, exc.strerror)
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready state (for a node's or station's introspection)."""

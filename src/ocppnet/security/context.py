@@ -12,7 +12,8 @@ is passed in, nothing is read from disk (load keys with :class:`KeyStore` first)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,18 +25,30 @@ from ocppnet.security.keys import KeyPair
 from ocppnet.security.policy import PolicyDecision, PolicyEngine, PolicySet
 from ocppnet.security.replay import ReplayCache
 from ocppnet.security.roles import Authorization, RoleSet
-from ocppnet.security.signatures import canonical_payload, sign
+from ocppnet.security.signatures import SignatureVerdict, canonical_payload, sign
 from ocppnet.security.trust import TrustStore
 
-__all__ = ["JWS_MODES", "SecurityContext"]
+__all__ = ["JWS_MODES", "ManagementUpdate", "SecurityContext"]
 
 JWS_MODES = ("off", "accept", "send")
+
+
+@dataclass(frozen=True, slots=True)
+class ManagementUpdate:
+    """One accepted remote change (AddTrustedKey, RevokeTrustedKey, Add/Delete
+    SignaturePolicy, Add/Delete UserRole): what :attr:`SecurityContext.on_update` is told,
+    and what a restart applies again (``[security] updates_file``)."""
+
+    action: str
+    payload: Mapping[str, Any]
+    verdicts: tuple[SignatureVerdict, ...]
+    at: datetime
 
 
 class SecurityContext:
     """Signing keys (by key id and by name) + PolicyEngine; policies/roles change remotely."""
 
-    __slots__ = ("_keys", "engine", "jws", "jws_key")
+    __slots__ = ("_keys", "engine", "jws", "jws_key", "on_update")
 
     def __init__(
         self,
@@ -65,6 +78,9 @@ class SecurityContext:
             self._keys[pair.key_id] = pair
         cache = replay if replay is not None else ReplayCache()
         self.engine = PolicyEngine(policies or PolicySet(), trust, roles, cache)
+        self.on_update: Callable[[ManagementUpdate], None] | None = None
+        """Told every accepted remote change, before the answer goes out (the updates file
+        keeps them across restarts); an exception refuses the change's answer."""
 
     def signing_keys(self) -> dict[str, KeyPair]:
         """The signing keys by name and by key id."""
@@ -159,29 +175,32 @@ class SecurityContext:
     ) -> dict[str, Any]:
         """Apply a signed Add/Delete SignaturePolicy/UserRole or Add/RevokeTrustedKey request
         (``now``: wall time, needed by the latter); returns the response."""
-        engine = self.engine
+        update = ManagementUpdate(action, payload, decision.verdicts,
+                                  now if now is not None else datetime.now(UTC))
+        response = self.apply_update(update)
+        if response.get("status") == "Accepted" and self.on_update is not None:
+            self.on_update(update)
+        return response
+
+    def apply_update(self, update: ManagementUpdate) -> dict[str, Any]:
+        """Apply one change with the authority of its signers' verdicts; the response."""
+        engine, action, payload, verdicts = self.engine, update.action, update.payload, \
+            update.verdicts
         if action in ("AddTrustedKey", "RevokeTrustedKey"):
-            at = now if now is not None else datetime.now(UTC)
             apply = add_trusted_key if action == "AddTrustedKey" else revoke_trusted_key
-            k = apply(engine.trust, engine.roles, payload, decision.verdicts, now=at)
+            k = apply(engine.trust, engine.roles, payload, verdicts, now=update.at)
             engine.roles = k.state
             return k.response
-        if action == "AddSignaturePolicy":
-            p = management.add_signature_policy(engine.policies, engine.roles, payload,
-                                                decision.verdicts)
+        if action in ("AddSignaturePolicy", "DeleteSignaturePolicy"):
+            change = management.add_signature_policy if action == "AddSignaturePolicy" \
+                else management.delete_signature_policy
+            p = change(engine.policies, engine.roles, payload, verdicts)
             engine.policies = p.state
             return p.response
-        if action == "DeleteSignaturePolicy":
-            p = management.delete_signature_policy(engine.policies, engine.roles, payload,
-                                                   decision.verdicts)
-            engine.policies = p.state
-            return p.response
-        if action == "AddUserRole":
-            r = management.add_user_role(engine.roles, payload, decision.verdicts)
-            engine.roles = r.state
-            return r.response
-        if action == "DeleteUserRole":
-            r = management.delete_user_role(engine.roles, payload, decision.verdicts)
+        if action in ("AddUserRole", "DeleteUserRole"):
+            role_change = management.add_user_role if action == "AddUserRole" \
+                else management.delete_user_role
+            r = role_change(engine.roles, payload, verdicts)
             engine.roles = r.state
             return r.response
         raise ValueError(f"{action} is not a management action")

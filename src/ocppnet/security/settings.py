@@ -36,6 +36,7 @@ from ocppnet.security.replay import DEFAULT_WINDOW, ReplayCache
 from ocppnet.security.roles import RoleSet
 from ocppnet.security.trust import TrustStore
 from ocppnet.security.trust_files import load_trust as load_trust_files
+from ocppnet.security.updates_file import UpdatesFile, restore_updates
 
 __all__ = [
     "PolicyFile",
@@ -65,6 +66,9 @@ class SecuritySection(Section):
         None, description="signature policies (and roles), TOML or JSON")
     role_file: RelPath | None = Field(
         None, description="roles, TOML or JSON (else the roles of the policy file)")
+    updates_file: RelPath | None = Field(
+        None, description="JSON-lines file keeping accepted remote trust, policy and role "
+        "updates across restarts (none: memory only, a restart forgets them)")
     replay_window_s: float = Field(
         DEFAULT_WINDOW, description="signature timestamps older or newer than this are refused")
     jws: Literal["off", "accept", "send"] = Field(
@@ -172,9 +176,14 @@ def build_security(section: SecuritySection, *, source: str = "<config>",
         if pair.algorithm not in ("secp256r1", "rsa"):
             raise ConfigError(f"{prefix}.jws_key: {section.jws_key!r} is a {pair.algorithm} "
                               f"key; OCPP 2.1 signs with ES256 (secp256r1) or RSA")
-    return SecurityContext(trust=trust, signing_keys=keys, policies=policies, roles=roles,
-                           replay=ReplayCache(window=section.replay_window_s),
-                           jws=section.jws, jws_key=section.jws_key)
+    context = SecurityContext(trust=trust, signing_keys=keys, policies=policies, roles=roles,
+                              replay=ReplayCache(window=section.replay_window_s),
+                              jws=section.jws, jws_key=section.jws_key)
+    if section.updates_file is not None:
+        journal = UpdatesFile(section.updates_file)
+        restore_updates(context, journal.load(), source=str(section.updates_file))
+        context.on_update = journal.append
+    return context
 
 
 def _cross_check(
