@@ -26,6 +26,7 @@ from websockets.extensions.permessage_deflate import (
     ClientPerMessageDeflateFactory,
     enable_server_permessage_deflate,
 )
+from websockets.frames import Frame, Opcode
 from websockets.typing import Subprotocol
 
 from benchmarks.frames import SUBPROTOCOL, call
@@ -102,12 +103,12 @@ def state_kib(links: int) -> tuple[float, float]:
     header = "permessage-deflate; " + "; ".join(
         k if v is None else f"{k}={v}" for k, v in offer[0])
     message = call("1-1", 1).encode()
-    peer = Deflate(server_accept([header]) or _no_offer(), client=True)  # the client's side
-    inbound = peer.encode(message)
+    agreement = server_accept([header])
+    if agreement is None:
+        raise RuntimeError(f"our server declined websockets' offer {header!r}")
+    inbound = Deflate(agreement, client=True).encode(message)  # what the client sends
 
     def ours() -> Any:
-        agreement = server_accept([header])
-        assert agreement is not None
         codec = Deflate(agreement, client=False)
         codec.decode(inbound, None)
         codec.encode(message)
@@ -115,9 +116,7 @@ def state_kib(links: int) -> tuple[float, float]:
 
     def theirs() -> Any:
         factory = enable_server_permessage_deflate(None)[0]
-        _, extension = factory.process_request_params(offer[0], [])  # type: ignore[attr-defined]
-        from websockets.frames import Frame, Opcode
-
+        _, extension = factory.process_request_params(offer[0], [])
         extension.decode(Frame(Opcode.TEXT, inbound, rsv1=True))
         extension.encode(Frame(Opcode.TEXT, message))
         return extension
@@ -132,10 +131,6 @@ def state_kib(links: int) -> tuple[float, float]:
         tracemalloc.stop()
         results.append((after - before) / len(kept) / 1024)
     return results[0], results[1]
-
-
-def _no_offer() -> Any:
-    raise RuntimeError("the client offer was not accepted")
 
 
 def run(quick: bool) -> list[Row]:
