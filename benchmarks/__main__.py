@@ -22,6 +22,7 @@ from benchmarks import (
     bench_micro,
     bench_nap,
     bench_ocmf,
+    bench_session,
     bench_tariffs,
     bench_twin,
     bench_webpay,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "ocmf": bench_ocmf.run,
     "webpay": bench_webpay.run,
     "tariffs": bench_tariffs.run,
+    "session": bench_session.run,
 }
 
 

@@ -407,3 +407,110 @@ async def test_context_variables_set_by_a_handler_stay_in_the_handler() -> None:
     await csms.handle_frame(Call("2", "Heartbeat", {}))
     assert var.get() == "reader"
     assert seen == ["reader", "reader"]
+
+
+async def test_a_cancelled_queued_call_leaves_the_queue_and_the_next_one_goes() -> None:
+    wire = Recorder()
+    station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+    first = asyncio.create_task(station.call("Heartbeat", {}))
+    second = asyncio.create_task(station.call("Heartbeat", {}))
+    third = asyncio.create_task(station.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 1 and len(station.session.queued) == 2)
+    second.cancel()
+    await settle(lambda: len(station.session.queued) == 1)
+    await station.handle_frame(CallResult(wire.sent[0].message_id, HEARTBEAT_OK))
+    assert await first == HEARTBEAT_OK
+    await settle(lambda: len(wire.sent) == 2)
+    assert station.pending_message_id == wire.sent[1].message_id
+    await station.handle_frame(CallResult(wire.sent[1].message_id, HEARTBEAT_OK))
+    assert await third == HEARTBEAT_OK
+    assert second.cancelled() and len(wire.sent) == 2
+
+
+async def test_detach_fails_the_queued_calls_too_and_attach_takes_calls_again() -> None:
+    wire = Recorder()
+    station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+    calls = [asyncio.create_task(station.call("Heartbeat", {})) for _ in range(3)]
+    await settle(lambda: len(station.session.queued) == 2)
+    station.detach("gone")
+    for call in calls:
+        with pytest.raises(ConnectionClosed, match="gone"):
+            await call
+    assert len(wire.sent) == 1
+    waiter = asyncio.create_task(station.wait_attached())
+    await asyncio.sleep(0)
+    station.attach(wire)
+    await waiter
+    again = asyncio.create_task(station.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 2)
+    await station.handle_frame(CallResult(wire.sent[1].message_id, HEARTBEAT_OK))
+    assert await again == HEARTBEAT_OK
+
+
+async def test_a_cancelled_call_in_flight_lets_the_next_go_and_its_answer_is_stale() -> None:
+    wire = Recorder()
+    station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+    first = asyncio.create_task(station.call("Heartbeat", {}))
+    second = asyncio.create_task(station.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 1)
+    first.cancel()
+    await settle(lambda: len(wire.sent) == 2)
+    await station.handle_frame(CallResult(wire.sent[0].message_id, HEARTBEAT_OK))  # stale
+    assert not second.done()
+    await station.handle_frame(CallResult(wire.sent[1].message_id, HEARTBEAT_OK))
+    assert await second == HEARTBEAT_OK
+
+
+def test_an_idle_connection_is_small_no_dict_no_event_no_queues() -> None:
+    conn = Connection(Handlers(), version="2.0.1", remote_id="CP1", sender=Recorder())
+    assert not hasattr(conn, "__dict__") and not hasattr(conn.session, "__dict__")
+    assert conn._attached is None and conn._timer is None and conn._worker is None
+    assert conn.session.queued == () and conn.session.waiting_requests == 0
+
+
+async def test_feed_answers_a_synchronous_handler_in_place_for_a_callback_driver() -> None:
+    handlers = Handlers()
+    handlers.add("Heartbeat", lambda ctx, payload: HEARTBEAT_OK)  # type: ignore[arg-type,return-value]
+    wire = Recorder()
+    csms = Connection(handlers, version="2.1", remote_id="CP1", sender=wire)
+    assert csms.feed(Call("1", "Heartbeat", {})) is None
+    assert wire.sent == [CallResult("1", HEARTBEAT_OK)]
+    call = asyncio.create_task(csms.call("Heartbeat", {}))
+    await settle(lambda: len(wire.sent) == 2)
+    reply = csms.feed(CallResult(wire.sent[1].message_id, {"currentTime": 5}))
+    assert isinstance(reply, CallResultError) and reply.message_id == wire.sent[1].message_id
+    with pytest.raises(TypeConstraintViolation):
+        await call
+
+
+class _ManualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when the test says so (timers fire by it)."""
+
+    now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_the_deadline_timer_fires_by_the_loops_clock_and_rearms_when_early() -> None:
+    async def scenario(loop: _ManualClockLoop) -> None:
+        wire = Recorder()
+        station = Connection(Handlers(), version="2.0.1", remote_id="CSMS", sender=wire)
+        call = asyncio.create_task(station.call("Heartbeat", {}, timeout=5.0))
+        await settle(lambda: len(wire.sent) == 1)
+        assert station.session.next_deadline == 1005.0
+        station._deadline_passed()  # a timer that fired a tick early: nothing ends, re-armed
+        assert not call.done() and station._timer is not None
+        loop.now = 1004.9
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not call.done()
+        loop.now = 1005.0
+        with pytest.raises(CallTimeout, match=r"within 5\.0s"):
+            await call
+        assert station.pending_message_id is None and station._timer is None
+
+    with asyncio.Runner(loop_factory=_ManualClockLoop) as runner:
+        loop = runner.get_loop()
+        assert isinstance(loop, _ManualClockLoop)
+        runner.run(scenario(loop))

@@ -1,9 +1,14 @@
-"""One logical OCPP peer: outgoing calls (one in flight, FIFO behind it) and incoming dispatch.
+"""One logical OCPP peer, the asyncio driver of an :class:`~ocppnet.rpc.session.RpcSession`.
 
-A :class:`Connection` owns no socket. It sends through a :class:`FrameSender` and is fed
-frames by whoever reads the link (``await conn.handle_frame(frame)``): a direct WebSocket
-link feeds one Connection, an overlay link feeds one per remote id. Frames it builds are in
-standard form (``dest`` None); an overlay sender adds DEST and PATH on the way out.
+The session (``rpc/session.py``, sans-I/O) holds the call/answer rules: one CALL in flight per
+direction, the FIFO queue, message ids, matching answers, deadlines, validation decisions. A
+:class:`Connection` acts on what it says: it keeps a future per call, one timer for the call
+in flight, and runs handlers (eagerly, in a task only once a handler waits).
+
+A Connection owns no socket. It sends through a :class:`FrameSender` and is fed frames by
+whoever reads the link (``await conn.handle_frame(frame)``): a direct WebSocket link feeds one
+Connection, an overlay link feeds one per remote id. Frames it builds are in standard form
+(``dest`` None); an overlay sender adds DEST and PATH on the way out.
 """
 
 from __future__ import annotations
@@ -11,24 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-import itertools
 import logging
 import os
-from collections import deque
 from collections.abc import Coroutine, Generator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ocppnet.errors import (
-    CallErrorReceived,
-    CallTimeout,
-    ConnectionClosed,
-    DropRequest,
-    NotSupported,
-    OcppNetError,
-    error_class,
-)
-from ocppnet.rpc.codec import MAX_DESCRIPTION_LENGTH, DecodeFailure
+from ocppnet.errors import CallErrorReceived, ConnectionClosed, DropRequest, OcppNetError
+from ocppnet.rpc.codec import DecodeFailure
 from ocppnet.rpc.frames import (
     Call,
     CallError,
@@ -39,9 +33,8 @@ from ocppnet.rpc.frames import (
     Request,
     Send,
 )
-from ocppnet.rpc.versions import check_version, wire_error_code
+from ocppnet.rpc.session import CallState, OutgoingCall, Rejection, RpcSession
 from ocppnet.transport.handlers import CallContext, Handlers
-from ocppnet.validation import is_known_action, validate
 
 log = logging.getLogger("ocppnet.transport.connection")
 
@@ -52,22 +45,6 @@ class FrameSender(Protocol):
     """Where a Connection's outgoing frames go; raises ConnectionClosed when it cannot send."""
 
     async def send_frame(self, frame: Frame) -> None: ...
-
-
-@dataclass(slots=True)
-class _Pending:
-    message_id: str
-    action: str
-    future: asyncio.Future[JsonObject]
-
-
-def _local_error(code: str, description: str) -> OcppNetError:
-    """The ocppnet exception for an error code in any version's spelling."""
-    return error_class(wire_error_code("2.1", code))(description)
-
-
-def _cut(description: str) -> str:
-    return description if len(description) <= MAX_DESCRIPTION_LENGTH else description[:252] + "..."
 
 
 class _Resumed(Coroutine[Any, Any, None]):
@@ -107,6 +84,9 @@ class _Resumed(Coroutine[Any, Any, None]):
 class Connection:
     """A logical peer speaking OCPP ``version`` ("1.6", "2.0.1", "2.1") with ``remote_id``."""
 
+    __slots__ = ("_attached", "_sender", "_session", "_timer", "_worker", "call_timeout",
+                 "handlers", "remote_id")
+
     def __init__(
         self,
         handlers: Handlers,
@@ -118,39 +98,57 @@ class Connection:
         validate_messages: bool = True,
     ) -> None:
         self.handlers = handlers
-        self.version = check_version(version)
         self.remote_id = remote_id
         self.call_timeout = call_timeout
-        self.validate_messages = validate_messages
+        self._session = RpcSession(
+            version, remote_id=remote_id, id_prefix=os.urandom(4).hex() + "-",
+            validate_messages=validate_messages, is_open=False,
+        )
         self._sender: FrameSender | None = None
-        self._attached = asyncio.Event()
-        self._call_lock = asyncio.Lock()  # FIFO: waiters acquire in arrival order
-        self._pending: _Pending | None = None
-        self._inbox: deque[Request] = deque()
-        self._worker: asyncio.Task[None] | None = None  # the worker once it had to wait
-        self._draining = False  # a worker exists (running eagerly or as _worker)
-        self._id_prefix = os.urandom(4).hex() + "-"
-        self._ids = itertools.count(1)
+        self._attached: asyncio.Event | None = None  # made by the first wait_attached()
+        self._timer: asyncio.TimerHandle | None = None  # the deadline of the call in flight
+        self._worker: asyncio.Task[None] | None = None  # the handler worker once it had to wait
         if sender is not None:
             self.attach(sender)
+
+    @property
+    def session(self) -> RpcSession:
+        """The sans-I/O state underneath (read it; drive it only through this Connection)."""
+        return self._session
+
+    @property
+    def version(self) -> str:
+        return self._session.version
+
+    @version.setter
+    def version(self, version: str) -> None:
+        self._session.version = version
+
+    @property
+    def validate_messages(self) -> bool:
+        return self._session.validate_messages
+
+    @validate_messages.setter
+    def validate_messages(self, value: bool) -> None:
+        self._session.validate_messages = value
 
     # --- link state -------------------------------------------------------------------
 
     def attach(self, sender: FrameSender, *, version: str | None = None) -> None:
         """Start sending through ``sender`` (a new or re-established link)."""
         self._sender = sender
-        if version is not None:
-            self.version = check_version(version)
-        self._attached.set()
+        self._session.open(version)
+        if self._attached is not None:
+            self._attached.set()
 
     def detach(self, reason: str = "link closed") -> None:
         """The link is gone: the call in flight and queued calls fail with ConnectionClosed."""
         self._sender = None
-        self._attached.clear()
-        self._inbox.clear()
-        pending = self._pending
-        if pending is not None and not pending.future.done():
-            pending.future.set_exception(ConnectionClosed(reason))
+        if self._attached is not None:
+            self._attached.clear()
+        for call in self._session.close(reason):
+            self._settle(call)
+        self._cancel_timer()
 
     @property
     def is_attached(self) -> bool:
@@ -159,21 +157,17 @@ class Connection:
     @property
     def pending_message_id(self) -> str | None:
         """The message id of our CALL in flight, if any (routers match errors by it)."""
-        return self._pending.message_id if self._pending is not None else None
+        call = self._session.in_flight
+        return call.message_id if call is not None else None
 
     async def wait_attached(self) -> None:
+        if self._sender is not None:
+            return
+        if self._attached is None:
+            self._attached = asyncio.Event()
         await self._attached.wait()
 
-    def _next_id(self) -> str:
-        return f"{self._id_prefix}{next(self._ids)}"
-
     # --- outgoing ---------------------------------------------------------------------
-
-    def _check_request(self, action: str, payload: JsonObject) -> None:
-        if self.validate_messages:
-            failure = validate(self.version, action, "request", payload)
-            if failure is not None:
-                raise _local_error(failure.error_code, f"{action}Request: {failure.description}")
 
     async def call(
         self,
@@ -190,43 +184,85 @@ class Connection:
         flight), ConnectionClosed when the link goes away, and a validation error
         (FormatViolation, OccurrenceConstraintViolation, ...) for an invalid CALLRESULT.
         """
-        self._check_request(action, payload)
-        if self._sender is None:
-            raise ConnectionClosed(f"not connected to {self.remote_id}")
-        async with self._call_lock:
+        session = self._session
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        outgoing = session.submit(
+            action, payload, self.call_timeout if timeout is None else timeout, future
+        )
+        try:
+            if outgoing.state is CallState.QUEUED:
+                await future  # None once it is our turn; ConnectionClosed if the link went
+                if not outgoing.in_flight:  # closed between its turn and now
+                    raise outgoing.error or ConnectionClosed(f"not connected to {self.remote_id}")
+                future = outgoing.handle = loop.create_future()
             sender = self._sender
-            if sender is None:
-                raise ConnectionClosed(f"not connected to {self.remote_id}")
-            message_id = self._next_id()
-            future: asyncio.Future[JsonObject] = asyncio.get_running_loop().create_future()
-            self._pending = _Pending(message_id, action, future)
-            try:
-                await sender.send_frame(Call(message_id, action, payload))
-                wait = self.call_timeout if timeout is None else timeout
-                try:
-                    return await asyncio.wait_for(future, wait)
-                except TimeoutError:
-                    log.warning(
-                        "event=call_timeout remote=%s action=%s message_id=%s timeout=%s",
-                        self.remote_id, action, message_id, wait,
-                    )
-                    raise CallTimeout(f"no response to {action} within {wait}s") from None
-            finally:
-                self._pending = None
-                if future.done() and not future.cancelled():
-                    future.exception()  # mark retrieved: detach() may have failed it mid-send
-                else:
-                    future.cancel()
+            assert sender is not None  # an open session has a sender
+            await sender.send_frame(outgoing.frame())
+            session.sent(outgoing, loop.time())
+            if outgoing.deadline is not None and outgoing.state is CallState.WAITING:
+                self._timer = loop.call_at(outgoing.deadline, self._deadline_passed)
+            result: JsonObject = await future
+            return result
+        except BaseException as exc:
+            ended = (
+                session.send_failed(outgoing, exc) if isinstance(exc, OcppNetError)
+                else session.withdraw(outgoing)
+            )
+            if ended is not None:
+                self._ended(ended)
+            if future.done() and not future.cancelled():
+                future.exception()  # mark retrieved: detach() may have failed it mid-send
+            raise
 
     async def send(self, action: str, payload: JsonObject) -> None:
         """OCPP 2.1 SEND: a request without response; not queued behind the call in flight."""
-        if self.version != "2.1":
-            raise NotSupported(f"SEND needs OCPP 2.1, this link speaks {self.version}")
-        self._check_request(action, payload)
+        frame = self._session.send(action, payload)
         sender = self._sender
-        if sender is None:
-            raise ConnectionClosed(f"not connected to {self.remote_id}")
-        await sender.send_frame(Send(self._next_id(), action, payload))
+        assert sender is not None  # an open session has a sender
+        await sender.send_frame(frame)
+
+    def _settle(self, call: OutgoingCall) -> None:
+        """Tell the caller of an ended call (its future) how it ended."""
+        future: asyncio.Future[Any] = call.handle
+        if future.done():
+            return
+        if call.error is not None:
+            future.set_exception(call.error)
+        elif call.outcome == "result":
+            future.set_result(call.result)
+        else:
+            future.cancel()
+
+    def _ended(self, call: OutgoingCall) -> None:
+        """``call`` ended: settle it, drop its timer, wake the caller whose turn it is now."""
+        self._settle(call)
+        self._cancel_timer()
+        ready = self._session.in_flight
+        if ready is not None and ready.state is CallState.READY:
+            turn: asyncio.Future[Any] = ready.handle
+            if not turn.done():
+                turn.set_result(None)
+
+    def _cancel_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _deadline_passed(self) -> None:
+        self._cancel_timer()  # the handle that fired us, or one this replaces
+        session = self._session
+        call = session.expire(asyncio.get_running_loop().time())
+        if call is None:  # the loop's clock ran a little behind the timer: look again
+            deadline = session.next_deadline
+            if deadline is not None:
+                self._timer = asyncio.get_running_loop().call_at(deadline, self._deadline_passed)
+            return
+        log.warning(
+            "event=call_timeout remote=%s action=%s message_id=%s timeout=%s",
+            self.remote_id, call.action, call.message_id, call.timeout,
+        )
+        self._ended(call)
 
     # --- incoming ---------------------------------------------------------------------
 
@@ -238,66 +274,55 @@ class Connection:
         without creating a task at all (asyncio.create_task per request cost ~5 % of a busy
         CSMS); a handler that waits (e.g. calls the peer back) continues in a task as before.
         """
+        reply = self.feed(frame)
+        if reply is not None:
+            await self._reply(reply)
+
+    def feed(self, frame: Frame) -> CallResultError | None:
+        """:meth:`handle_frame` without the await, for a driver that reads in a callback:
+        returns the frame the caller must send back (OCPP 2.1: a CALLRESULTERROR for an
+        invalid CALLRESULT), else None. Needs a running event loop (a waiting handler
+        continues in a task)."""
         if isinstance(frame, Call | Send):
-            self._inbox.append(frame)
-            if not self._draining:
-                self._start_worker()
-        elif isinstance(frame, CallResult | CallError):
-            await self._on_response(frame)
-        else:
-            log.warning(
-                "event=callresulterror_received remote=%s message_id=%s code=%s description=%r",
-                self.remote_id, frame.message_id, frame.error_code, frame.error_description,
-            )
-
-    def handle_decode_failure(self, failure: DecodeFailure) -> None:
-        """A malformed frame from the link: if it answers our call in flight, fail it now."""
-        pending = self._pending
-        if (
-            pending is not None
-            and failure.message_id == pending.message_id
-            and not pending.future.done()
-        ):
-            pending.future.set_exception(
-                _local_error(failure.error_code, f"malformed response: {failure.description}")
-            )
-
-    async def _on_response(self, frame: CallResult | CallError) -> None:
-        pending = self._pending
-        if pending is None or pending.message_id != frame.message_id or pending.future.done():
-            log.warning(
-                "event=unexpected_response remote=%s message_id=%s (late or unknown, dropped)",
-                self.remote_id, frame.message_id,
-            )
-            return
-        if isinstance(frame, CallError):
-            pending.future.set_exception(
-                CallErrorReceived(frame.error_code, frame.error_description, frame.error_details)
-            )
-            return
-        if self.validate_messages:
-            failure = validate(self.version, pending.action, "response", frame.payload)
-            if failure is not None:
-                description = f"{pending.action}Response: {failure.description}"
-                pending.future.set_exception(_local_error(failure.error_code, description))
+            request = self._session.receive_request(frame)
+            if request is not None:
+                self._start_worker(request)
+            return None
+        if isinstance(frame, CallResult | CallError):
+            call = self._session.receive_response(frame)
+            if call is None:
+                log.warning(
+                    "event=unexpected_response remote=%s message_id=%s (late or unknown, dropped)",
+                    self.remote_id, frame.message_id,
+                )
+                return None
+            self._ended(call)
+            if call.error is not None and not isinstance(call.error, CallErrorReceived):
                 log.warning(
                     "event=invalid_response remote=%s action=%s message_id=%s code=%s "
                     "description=%r",
-                    self.remote_id, pending.action, frame.message_id, failure.error_code,
-                    failure.description,
+                    self.remote_id, call.action, frame.message_id, call.error.code,
+                    call.error.description,
                 )
-                if self.version == "2.1":
-                    await self._reply(
-                        CallResultError(frame.message_id, failure.error_code, description, {})
-                    )
-                return
-        pending.future.set_result(frame.payload)
+            return call.reply
+        log.warning(
+            "event=callresulterror_received remote=%s message_id=%s code=%s description=%r",
+            self.remote_id, frame.message_id, frame.error_code, frame.error_description,
+        )
+        return None
 
-    def _start_worker(self) -> None:
-        """Run ``_drain_inbox`` up to its first suspension, then hand the rest to a task."""
+    def handle_decode_failure(self, failure: DecodeFailure) -> None:
+        """A malformed frame from the link: if it answers our call in flight, fail it now."""
+        call = self._session.receive_malformed(
+            failure.message_id, failure.error_code, failure.description
+        )
+        if call is not None:
+            self._ended(call)
+
+    def _start_worker(self, request: Request) -> None:
+        """Run ``_drain`` up to its first suspension, then hand the rest to a task."""
         context = contextvars.copy_context()  # a task's context, as create_task would give it
-        coro = self._drain_inbox()
-        self._draining = True
+        coro = self._drain(request)
         try:
             yielded = context.run(coro.send, None)
         except StopIteration:
@@ -308,11 +333,11 @@ class Connection:
             _Resumed(coro, yielded), context=context
         )
 
-    async def _drain_inbox(self) -> None:
-        """Answer incoming requests one at a time, in arrival order."""
+    async def _drain(self, request: Request | None) -> None:
+        """Answer ``request`` and then the ones the session hands out, one at a time."""
+        session = self._session
         try:
-            while self._inbox:
-                request = self._inbox.popleft()
+            while request is not None:
                 try:
                     reply = await self._answer(request)
                     if reply is not None:
@@ -322,9 +347,11 @@ class Connection:
                         "event=dispatch_failed remote=%s message_id=%s",
                         self.remote_id, request.message_id,
                     )
+                request = session.answered()
         finally:
-            self._draining = False
             self._worker = None
+            if request is not None:  # cancelled while answering it
+                session.stop_answering()
 
     async def _reply(self, frame: Frame) -> None:
         sender = self._sender
@@ -350,29 +377,28 @@ class Connection:
                     CallError(frame.message_id, "InternalError", "response is not JSON", {})
                 )
 
-    def _error(self, request: Request, code: str, description: str) -> CallError | None:
-        if isinstance(request, Send):
+    def _rejected(self, request: Request, rejection: Rejection) -> CallError | None:
+        """The CALLERROR for ``rejection``; a SEND's failure is only logged."""
+        frame = self._session.error_frame(request, rejection)
+        if frame is None:
             log.warning(
                 "event=send_failed remote=%s action=%s message_id=%s code=%s description=%r",
-                self.remote_id, request.action, request.message_id, code, description,
+                self.remote_id, request.action, request.message_id, rejection.code,
+                rejection.description,
             )
-            return None
-        return CallError(
-            request.message_id, wire_error_code(self.version, code), _cut(description), {}
-        )
+        return frame
 
     async def _answer(self, request: Request) -> CallResult | CallError | None:
         """The reply to one request (None for SEND); never raises for bad input or handlers."""
+        session = self._session
         action = request.action
         handler = self.handlers.get(action)
-        if handler is None:
-            return self._error(request, *self._no_handler(action))
-        if self.validate_messages:
-            failure = validate(self.version, action, "request", request.payload)
-            if failure is not None:
-                return self._error(request, failure.error_code, failure.description)
+        refusal = session.refusal(request, handler is not None)
+        if refusal is not None or handler is None:
+            assert refusal is not None
+            return self._rejected(request, refusal)
         ctx = CallContext(
-            self, self.remote_id, request.message_id, action, self.version,
+            self, self.remote_id, request.message_id, action, session.version,
             request.path, request.dest,
         )
         try:
@@ -388,40 +414,24 @@ class Connection:
             )
             return None
         except OcppNetError as exc:
-            if isinstance(request, Send):
-                return self._error(request, exc.code, exc.description)
-            return CallError(
-                request.message_id, wire_error_code(self.version, exc.code), _cut(exc.description),
-                exc.details,
+            return self._rejected(
+                request, Rejection(exc.code, exc.description, "handler_error", exc.details)
             )
         except Exception:
             log.exception(
                 "event=handler_failed remote=%s action=%s message_id=%s",
                 self.remote_id, action, request.message_id,
             )
-            return self._error(request, "InternalError", f"{action} handler failed")
+            return self._rejected(
+                request, Rejection("InternalError", f"{action} handler failed", "handler_failed")
+            )
         if isinstance(request, Send):
             return None
-        if not isinstance(result, dict):
+        answer = session.answer(request, result)
+        if isinstance(answer, Rejection):
             log.error(
-                "event=handler_bad_result remote=%s action=%s type=%s",
-                self.remote_id, action, type(result).__name__,
+                "event=%s remote=%s action=%s cause=%r",
+                answer.reason, self.remote_id, action, answer.cause,
             )
-            return self._error(request, "InternalError", f"{action} handler returned no object")
-        if self.validate_messages:
-            failure = validate(self.version, action, "response", result)
-            if failure is not None:
-                log.error(
-                    "event=handler_invalid_response remote=%s action=%s code=%s description=%r",
-                    self.remote_id, action, failure.error_code, failure.description,
-                )
-                return self._error(
-                    request, "InternalError", f"{action} handler gave an invalid response"
-                )
-        return CallResult(request.message_id, result)
-
-    def _no_handler(self, action: str) -> tuple[str, str]:
-        """NotSupported for an action of the protocol without a handler, else NotImplemented."""
-        if is_known_action(self.version, action):
-            return "NotSupported", f"{action} is not supported by this endpoint"
-        return "NotImplemented", f"unknown action {action}"
+            return self._rejected(request, answer)
+        return answer

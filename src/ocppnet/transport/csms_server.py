@@ -42,10 +42,12 @@ class CsmsServer:
         on_disconnect: ConnectionCallback | None,
         call_timeout: float,
         validate_messages: bool,
+        on_overlay_link: OnLink | None = None,
     ) -> None:
         self.handlers = handlers
         self.on_connect = on_connect
         self.on_disconnect = on_disconnect
+        self.on_overlay_link = on_overlay_link
         self.call_timeout = call_timeout
         self.validate_messages = validate_messages
         self.connections: dict[str, Connection] = {}
@@ -72,7 +74,10 @@ class CsmsServer:
             task.add_done_callback(self._tasks.discard)
 
     async def handle_link(self, link: Link) -> None:
-        """Serve one standard-mode link until it closes."""
+        """Serve one link until it closes: overlay links go to ``on_overlay_link``."""
+        if link.info.overlay and self.on_overlay_link is not None:
+            await self.on_overlay_link(link)
+            return
         station_id = link.info.station_id
         previous = self.links.get(station_id)
         if previous is not None:
@@ -134,16 +139,11 @@ async def serve_csms(
         on_disconnect=on_disconnect,
         call_timeout=call_timeout,
         validate_messages=validate_messages,
+        on_overlay_link=on_overlay_link,
     )
-
-    async def on_link(link: Link) -> None:
-        if link.info.overlay and on_overlay_link is not None:
-            await on_overlay_link(link)
-        else:
-            await csms.handle_link(link)
-
+    # handle_link is the server's callback itself: one coroutine frame less per connection
     csms.link_server = await serve(
-        on_link,
+        csms.handle_link,
         host,
         port,
         security=security,

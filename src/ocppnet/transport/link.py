@@ -157,3 +157,4 @@ async def pump(
                 return
             continue
         await connection.handle_frame(result)
+        del message, result  # an idle link must not keep its last message alive (~2.5 KiB)
