@@ -275,3 +275,16 @@ async def test_aiofastnet_transports_carry_links_and_the_profile_3_check(
         await link.send_text("[]")
         assert await link.__aiter__().__anext__() == "[]"
         await link.close()
+
+
+async def test_a_sync_check_that_returns_an_awaitable_is_refused_on_picows() -> None:
+    async def verdict() -> bool:
+        return True
+
+    security = ServerSecurity(1, check_password=lambda station, password: verdict())
+    async with await serve(lambda link: link.close(), security=security,
+                           options=LinkOptions(driver="picows")) as server:
+        assert server.driver == "picows"  # not a coroutine function: no fallback
+        with pytest.raises(LinkRefused) as refused:
+            await open_link(f"ws://127.0.0.1:{server.port}", "CP1", password="secret-secret")
+    assert refused.value.status == HTTPStatus.SERVICE_UNAVAILABLE
