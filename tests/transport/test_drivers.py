@@ -288,3 +288,15 @@ async def test_a_sync_check_that_returns_an_awaitable_is_refused_on_picows() -> 
         with pytest.raises(LinkRefused) as refused:
             await open_link(f"ws://127.0.0.1:{server.port}", "CP1", password="secret-secret")
     assert refused.value.status == HTTPStatus.SERVICE_UNAVAILABLE
+
+
+async def test_a_close_reason_longer_than_a_control_frame_is_cut_on_picows() -> None:
+    async with echo_server(driver="picows") as (port, links), ws_connect(
+            f"ws://127.0.0.1:{port}/ocpp/CP1", subprotocols=OCPP, proxy=None) as peer:
+        await peer.send("[]")
+        assert await peer.recv() == "[]"
+        await links[0].close(4002, "é" * 100)  # 200 bytes of UTF-8
+        with pytest.raises(WsConnectionClosed) as closed:
+            await peer.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4002
+    assert closed.value.rcvd.reason == "é" * 61  # 122 bytes: no character cut in half

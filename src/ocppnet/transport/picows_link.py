@@ -37,6 +37,12 @@ _QUEUE_LOW = 16
 _CLEAN_CODES = (1000, 1001)
 
 
+def _close_reason(reason: str) -> bytes:
+    """A close frame carries at most 123 bytes of reason (RFC 6455 5.5: 125 with the code)."""
+    data = reason.encode()
+    return data if len(data) <= 123 else data[:123].decode(errors="ignore").encode()
+
+
 class PicowsLink(WSListener, Link):
     """A :class:`Link` on one picows connection; picows calls it, ``async for`` reads it."""
 
@@ -215,7 +221,7 @@ class PicowsLink(WSListener, Link):
             return
         self._flush_pending()
         if not transport.is_close_frame_sent and not self._closing:
-            transport.send_close(WSCloseCode(code), reason.encode())
+            transport.send_close(WSCloseCode(code), _close_reason(reason))
         self._closing = True
         transport.disconnect()
 
@@ -300,7 +306,7 @@ class PicowsLink(WSListener, Link):
             return
         if not transport.is_close_frame_sent and not self._closing:
             self._flush_pending()
-            transport.send_close(WSCloseCode(code), reason.encode())
+            transport.send_close(WSCloseCode(code), _close_reason(reason))
         self._closing = True
         closed = self._closed_waiter
         if closed is None:
