@@ -278,3 +278,24 @@ def test_announcement_from_below_forgets_learned_ids_it_no_longer_lists(
     assert table.routes("CS-7", 1.0) == []  # left NODE-B
     assert {r.origin for r in table.routes("CS-8", 1.0)} == {"topology", "learned"}
     assert table.lookup("X-1", 1.0).link == "up"  # type: ignore[union-attr]
+
+
+
+def test_a_link_going_down_touches_only_its_own_routes() -> None:
+    """The link index stays exact through learning, moves, pinning and expiry, so that
+    remove_link costs the link's own routes, not the whole table (a front-end losing
+    thousands of stations at once)."""
+    table = RoutingTable(learned_ttl=10.0)
+    for link_id in ("a", "b"):
+        table.add_link(child(link_id, "NODE-" + link_id.upper()))
+    for i in range(50):
+        table.learn(f"CS-{i}", "a" if i % 2 else "b", now=0.0)
+    table.learn("CS-1", "b", now=1.0)  # moved from a to b
+    table.add_static("CS-3", "a")  # pinned: its learned route goes, the static one stays
+    odd_on_a = {f"CS-{i}" for i in range(3, 50, 2)}
+    assert table._by_link["a"] == odd_on_a | {"NODE-A"}  # NODE-A: the connected peer
+    removed = table.remove_link("a")
+    assert {r.destination for r in removed} == odd_on_a - {"CS-3"} | {"NODE-A"}
+    assert table._by_link["a"] == {"CS-3"}  # the static route outlives its link
+    table.expire(now=100.0)  # every learned route on b is gone from b's index
+    assert table._by_link == {"a": {"CS-3"}, "b": {"NODE-B"}}
