@@ -58,7 +58,6 @@ from ocppnet.routing.topology import TopologyRejection
 from ocppnet.rpc.binary import BinaryFrame, decode_binary
 from ocppnet.rpc.codec import DecodeFailure, decode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
-from ocppnet.transport.coalesce import CoalescingSender
 from ocppnet.transport.link import Link
 from ocppnet.transport.undecodable import answer_undecodable
 
@@ -241,7 +240,7 @@ class Router:
             sender: TextLink = link  # type: ignore[assignment]
             if info.overlay and isinstance(link, Link):
                 # an overlay link is shared by many stations: one socket write per loop turn
-                sender = CoalescingSender(link.websocket, info.remote_id)  # type: ignore[assignment]
+                sender = link.coalescing_sender(info.remote_id)  # type: ignore[assignment]
             writer = EncodingWriter(sender)
         attached = self.attach(info, version, writer)
         attached.binary = getattr(link, "send_binary", None)
