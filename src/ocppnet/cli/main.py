@@ -33,6 +33,7 @@ _PARTS = (
     "ocppnet.grid.cli",
     "ocppnet.webpay_service.cli",
     "ocppnet.issuer.cli",
+    "ocppnet.cluster.cli",
 )
 
 

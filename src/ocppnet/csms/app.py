@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -36,6 +36,15 @@ from ocppnet.transport.security import ServerSecurity
 log = logging.getLogger("ocppnet.csms")
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
+
+
+class RemoteStations(Protocol):
+    """Stations held by other front-ends of a scale-out CSMS (:mod:`ocppnet.cluster`)."""
+
+    async def version(self, station_id: str) -> str: ...
+
+    async def call(self, station_id: str, action: str, payload: Payload, *,
+                   timeout: float | None = None) -> Payload: ...  # noqa: ASYNC109
 
 
 class CsmsApp:
@@ -63,6 +72,7 @@ class CsmsApp:
         for action in sorted(set(handlers_v2.HANDLERS) | set(handlers_v16.HANDLERS)):
             self.handlers.add(action, self._dispatcher(action))
         self._remote_start_ids = itertools.count(1)
+        self.remote: RemoteStations | None = None  # scale-out: set by ocppnet.cluster
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -193,13 +203,22 @@ class CsmsApp:
             raise UnknownClient(f"station {station_id} is not connected")
         return link
 
+    def is_local(self, station_id: str) -> bool:
+        """Whether this process holds the station's link (with ``remote``, it may be on
+        another front-end)."""
+        link = self.core.links.get(station_id)
+        return link is not None and link.is_attached
+
     async def call(
         self, station_id: str, action: str, payload: Payload, *,
         timeout: float | None = None,  # noqa: ASYNC109 - per-call timeouts are the OCPP API
     ) -> Payload:
         """Send any request to a station and return its response payload (logged both ways).
 
-        Raises UnknownClient, CallErrorReceived, CallTimeout or ConnectionClosed."""
+        Raises UnknownClient, CallErrorReceived, CallTimeout or ConnectionClosed. A
+        station on another front-end is called there (and logged there)."""
+        if self.remote is not None and not self.is_local(station_id):
+            return await self.remote.call(station_id, action, payload, timeout=timeout)
         link = self.link(station_id)
         path = self.core.paths.get(station_id, ())
         self.record_message(station_id, "out", CALL, "", action, payload, path)
@@ -215,6 +234,12 @@ class CsmsApp:
     def version(self, station_id: str) -> str:
         return self.link(station_id).version
 
+    async def station_version(self, station_id: str) -> str:
+        """The OCPP version of a station here or, with ``remote``, on another front-end."""
+        if self.remote is not None and not self.is_local(station_id):
+            return await self.remote.version(station_id)
+        return self.version(station_id)
+
     async def remote_start(
         self,
         station_id: str,
@@ -225,7 +250,7 @@ class CsmsApp:
         token_type: str = "Central",
     ) -> Payload:
         """RequestStartTransaction (2.x) or RemoteStartTransaction (1.6, evse_id = connector)."""
-        if self.version(station_id) == "1.6":
+        if await self.station_version(station_id) == "1.6":
             req: Payload = {"idTag": id_token}
             if evse_id is not None:
                 req["connectorId"] = evse_id
@@ -244,7 +269,7 @@ class CsmsApp:
 
     async def remote_stop(self, station_id: str, transaction_id: str) -> Payload:
         """RequestStopTransaction (2.x) or RemoteStopTransaction (1.6: integer id)."""
-        if self.version(station_id) == "1.6":
+        if await self.station_version(station_id) == "1.6":
             return await self.call(
                 station_id, "RemoteStopTransaction", {"transactionId": int(transaction_id)}
             )
@@ -256,7 +281,7 @@ class CsmsApp:
         self, station_id: str, evse_id: int, profile: Payload
     ) -> Payload:
         """SetChargingProfile; ``profile`` is in the station's version's own shape."""
-        if self.version(station_id) == "1.6":
+        if await self.station_version(station_id) == "1.6":
             req = {"connectorId": evse_id, "csChargingProfiles": profile}
         else:
             req = {"evseId": evse_id, "chargingProfile": profile}
@@ -264,7 +289,7 @@ class CsmsApp:
 
     async def reset(self, station_id: str, *, immediate: bool = True) -> Payload:
         """Reset: 2.x Immediate/OnIdle, 1.6 Hard/Soft."""
-        if self.version(station_id) == "1.6":
+        if await self.station_version(station_id) == "1.6":
             return await self.call(station_id, "Reset", {"type": "Hard" if immediate else "Soft"})
         return await self.call(
             station_id, "Reset", {"type": "Immediate" if immediate else "OnIdle"}
@@ -275,7 +300,7 @@ class CsmsApp:
     ) -> Payload:
         """GetVariables for (component, variable) pairs (2.x); GetConfiguration by variable
         name in 1.6, where configuration keys have no component."""
-        if self.version(station_id) == "1.6":
+        if await self.station_version(station_id) == "1.6":
             return await self.call(
                 station_id, "GetConfiguration", {"key": [v for _, v in variables]}
             )

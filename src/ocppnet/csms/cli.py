@@ -1,8 +1,10 @@
 """``ocppnet csms``: the embedded CSMS (overlay-aware) with its dashboard over HTTP.
 
 ``ocppnet csms --config csms.toml`` (or flags only: ``--port``, ``--store``, ...). Flags
-override the file. A bad file, a store that cannot be opened or a port in use end the command
-with one line on stderr and a non-zero exit code; SIGINT/SIGTERM stop it cleanly.
+override the file (read once). ``--bus nats://HOST:PORT`` (or ``[cluster]``) makes the process
+one front-end of a scale-out CSMS (docs/scale-out.md). A bad file, a store that cannot be
+opened, an unreachable bus or a port in use end the command with one line on stderr and a
+non-zero exit code; SIGINT/SIGTERM stop it cleanly.
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
-from ocppnet.api import ApiSection, check_bind, token_table, tokens_of
+from ocppnet.api import ApiSection, check_bind, new_registry, token_table, tokens_of
 from ocppnet.cli.main import run_async
+from ocppnet.cluster import BusUnavailable, ClusterSection, Frontend, cluster_router
+from ocppnet.cluster.config import check_bus_url, redacted
 from ocppnet.csms.api import csms_api
-from ocppnet.csms.api.settings import load_csms_file
+from ocppnet.csms.api.settings import CsmsFile, load_csms_file
 from ocppnet.csms.app import CsmsApp
 from ocppnet.csms.config import CsmsConfig
 from ocppnet.csms.metering_api import calibration_routers
 from ocppnet.csms.metrics import csms_metrics
 from ocppnet.csms.nap_api import nap_routers
-from ocppnet.csms.nap_config import NapSettings, load_nap
+from ocppnet.csms.nap_config import NapSettings, nap_from
 from ocppnet.csms.signed_meter import MeteringSection
 from ocppnet.csms.tariff_api import tariff_router
 from ocppnet.csms.tariff_check import price_lines
@@ -35,9 +39,10 @@ from ocppnet.errors import ConfigError
 from ocppnet.node.overlay_csms import OverlayCsmsServer
 from ocppnet.node.router import Router
 from ocppnet.security.context import SecurityContext
-from ocppnet.security.settings import load_security
+from ocppnet.security.settings import security_from
 from ocppnet.transport.csms_server import CsmsServer
 from ocppnet.transport.http import HttpServer, serve_http
+from ocppnet.transport.options import LinkOptions
 from ocppnet.transport.secured import record_verdicts, secure_handlers
 from ocppnet.web.dashboard import Dashboard, NodeSource
 from ocppnet.web.feed import MessageFeed
@@ -70,12 +75,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("--node-url", action="append", default=[], metavar="NAME=URL",
                    help="a node's HTTP address to show its routing table, e.g. "
                         "NODE-A=http://127.0.0.1:8081 (repeatable)")
+    scale = p.add_argument_group("scale-out (docs/scale-out.md)")
+    scale.add_argument("--bus", metavar="nats://HOST:PORT",
+                       help="join the NATS JetStream bus as one front-end of a scale-out CSMS "
+                            "(share one postgresql:// --store); without it: single process")
+    scale.add_argument("--frontend-id", metavar="ID",
+                       help="this front-end's id (default <hostname>-<pid>)")
+    scale.add_argument("--reuse-port", action="store_true", default=None,
+                       help="SO_REUSEPORT on the station port: several front-ends, one port")
     p.set_defaults(func=run)
 
 
-def config_from_args(args: argparse.Namespace) -> CsmsConfig:
-    """The file's configuration (or the defaults) with the flags applied; ConfigError if bad."""
-    config = load_csms_file(args.config).csms if args.config else CsmsConfig()
+def config_from_args(args: argparse.Namespace, file: CsmsFile | None = None) -> CsmsConfig:
+    """The file's configuration (or the defaults) with the flags applied; ConfigError if bad.
+    ``file``: the already read ``--config`` (read here when not given)."""
+    if file is None and args.config:
+        file = load_csms_file(args.config)
+    config = file.csms if file is not None else CsmsConfig()
     overrides = {k: getattr(args, k) for k in ("id", "host", "port", "store")
                  if getattr(args, k) is not None}
     if "port" in overrides and not 0 <= overrides["port"] <= 65535:
@@ -83,6 +99,34 @@ def config_from_args(args: argparse.Namespace) -> CsmsConfig:
     if not 0 <= args.http_port <= 65535:
         raise ConfigError(f"--http-port: expected 0..65535, got {args.http_port}")
     return config.model_copy(update=overrides)
+
+
+def cluster_from_args(args: argparse.Namespace, file: CsmsFile | None) -> ClusterSection | None:
+    """``[cluster]`` with ``--bus``/``--frontend-id``/``--reuse-port`` applied; None when
+    there is no bus (a single process, as without scale-out). ConfigError names the flag."""
+    section = file.cluster if file is not None and file.cluster is not None \
+        else ClusterSection()
+    overrides: dict[str, Any] = {}
+    bus = getattr(args, "bus", None)
+    if bus is not None:
+        try:
+            overrides["bus"] = check_bus_url(bus)
+        except ValueError as exc:
+            raise ConfigError(f"--bus: {exc}") from None
+    frontend_id = getattr(args, "frontend_id", None)
+    if frontend_id is not None:
+        if not frontend_id.strip():
+            raise ConfigError("--frontend-id: expected a non-empty id")
+        overrides["frontend_id"] = frontend_id
+    if getattr(args, "reuse_port", None):
+        overrides["reuse_port"] = True
+    section = section.model_copy(update=overrides)
+    if section.bus is None:
+        for key, flag in (("frontend_id", "--frontend-id"), ("reuse_port", "--reuse-port")):
+            if key in overrides:
+                raise ConfigError(f"{flag}: needs --bus (or [cluster].bus)")
+        return None
+    return section
 
 
 def node_sources(specs: list[str]) -> dict[str, NodeSource]:
@@ -97,20 +141,30 @@ def node_sources(specs: list[str]) -> dict[str, NodeSource]:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    api = load_csms_file(args.config).api if args.config else ApiSection()
-    metering = load_csms_file(args.config).metering if args.config else None
-    security = load_security(args.config) if args.config else None  # [security], at start
+    file_path: str = args.config or ""
+    file = load_csms_file(file_path) if file_path else None
+    config = config_from_args(args, file)
+    api = file.api if file is not None else ApiSection()
+    metering = file.metering if file is not None else None
+    cluster = cluster_from_args(args, file)
+    if cluster is not None and not config.store.startswith(("postgresql://", "postgres://")):
+        log.warning("event=cluster_store_not_shared store=%s note=front-ends_need_one_"
+                    "postgresql_store_for_exactly_once", config.store)
+    # [security] and [nap] from the same reading of the file
+    security = security_from(file.document, file_path) if file is not None else None
     nodes = node_sources(args.node_url)
     http = None if args.no_dashboard else (args.http_host, args.http_port)
     if http is not None:
         check_bind(args.http_host, token_table(api, source=args.config),
                    what="the dashboard and operator API")
-    nap = load_nap(args.config) if args.config else None  # [nap]: access-point exports
+    nap = nap_from(file.document, file_path) if file is not None else None  # [nap] exports
     try:
-        return run_async(_serve(config, http, nodes, api, metering, security, nap))
+        return run_async(_serve(config, http, nodes, api, metering, security, nap, cluster))
     except ListenError as exc:
         print(f"ocppnet csms: {exc}", file=sys.stderr)
+        return 1
+    except BusUnavailable as exc:
+        print(f"ocppnet csms: --bus: {exc}", file=sys.stderr)
         return 1
 
 
@@ -125,10 +179,15 @@ async def listen(what: str, host: str, port: int, start: Callable[[], Awaitable[
         ) from None
 
 
-async def serve_csms_app(app: CsmsApp) -> CsmsServer | OverlayCsmsServer:
+async def serve_csms_app(app: CsmsApp, *, reuse_port: bool = False
+                         ) -> CsmsServer | OverlayCsmsServer:
     """The app's WebSocket server (plain stations, and networking nodes when
-    ``overlay_allowed``); ListenError names the address when it cannot listen."""
-    return await listen("stations and nodes", app.config.host, app.config.port, app.serve)
+    ``overlay_allowed``; ``reuse_port``: SO_REUSEPORT, so front-ends share the port);
+    ListenError names the address when it cannot listen."""
+    if not reuse_port:
+        return await listen("stations and nodes", app.config.host, app.config.port, app.serve)
+    return await listen("stations and nodes", app.config.host, app.config.port,
+                        lambda: app.serve(options=LinkOptions(reuse_port=True)))
 
 
 def csms_router(server: CsmsServer | OverlayCsmsServer) -> Router | None:
@@ -157,6 +216,7 @@ async def _serve(
     api: ApiSection | None = None, metering: MeteringSection | None = None,
     security: SecurityContext | None = None,
     nap: NapSettings | None = None,
+    cluster: ClusterSection | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -171,7 +231,13 @@ async def _serve(
     async with contextlib.AsyncExitStack() as stack:
         await app.start()
         stack.push_async_callback(app.stop)
-        server = await serve_csms_app(app)
+        registry = new_registry()
+        frontend: Frontend | None = None
+        if cluster is not None:  # before the stations come: it follows their presence
+            frontend = Frontend(app, cluster, registry=registry)
+            await frontend.start()
+            stack.push_async_callback(frontend.stop)
+        server = await serve_csms_app(app, reuse_port=cluster is not None and cluster.reuse_port)
         stack.push_async_callback(server.close)
         router = csms_router(server)
         csms_id = router.node_id if router is not None else config.id
@@ -182,10 +248,13 @@ async def _serve(
         if http is not None:
             dashboard = Dashboard(app.store, csms_id=csms_id, csms_router=router,
                                   nodes=nodes, feed=feed, title=f"ocppnet CSMS {csms_id}")
-            operator_api = csms_api(app, auth=api, registry=csms_metrics(app, router),
+            operator_api = csms_api(app, auth=api,
+                                    registry=csms_metrics(app, router, registry=registry),
                                     extra_routers=[*calibration_routers(app, [price_lines(app)]),
                                                    tariff_router(app),
-                                                   *nap_routers(app.store, nap)])
+                                                   *nap_routers(app.store, nap),
+                                                   *([cluster_router(frontend)]
+                                                     if frontend is not None else [])])
             web = await start_dashboard(dashboard, *http, api=operator_api)
             stack.push_async_callback(web.close)
             stack.callback(dashboard.close)
@@ -199,11 +268,15 @@ async def _serve(
             f"  {'dashboard:':<20}{dashboard_url}\n"
             f"  {'operator API:':<20}{api_url}\n"
             f"  {'store:':<20}{config.store}\n"
+            + (f"  {'bus:':<20}{redacted(cluster.bus or '')}  (front-end "
+               f"{frontend.frontend_id})\n"
+               if cluster is not None and frontend is not None else "") +
             "  Ctrl-C to stop",
             file=sys.stderr, flush=True,
         )
-        log.info("event=csms_started id=%s port=%d dashboard=%s store=%s",
-                 csms_id, server.port, dashboard_url, config.store)
+        log.info("event=csms_started id=%s port=%d dashboard=%s store=%s frontend=%s",
+                 csms_id, server.port, dashboard_url, config.store,
+                 frontend.frontend_id if frontend is not None else "-")
         await stop.wait()
         log.info("event=csms_stopping id=%s", csms_id)
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -43,7 +44,11 @@ class NapSettings:
 
 def load_nap(path: str | Path) -> NapSettings | None:
     """The ``[nap]`` table of ``path`` resolved into site data and signing key."""
-    document = read_toml(path)
+    return nap_from(read_toml(path), path)
+
+
+def nap_from(document: dict[str, Any], path: str | Path) -> NapSettings | None:
+    """:func:`load_nap` of an already read ``document`` (the file ``path``)."""
     if "nap" not in document:
         return None
     base = Path(path).parent

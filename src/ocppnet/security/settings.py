@@ -21,7 +21,7 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -45,6 +45,7 @@ __all__ = [
     "load_policy_file",
     "load_security",
     "load_trust",
+    "security_from",
 ]
 
 _POLICY_TOP_LEVEL = frozenset({"policies", "roles"})
@@ -215,7 +216,11 @@ def load_security(path: str | Path) -> SecurityContext | None:
     check`` call, so the check validates exactly what the processes load. ConfigError (one
     line, naming file, key and the file it points to) on any problem.
     """
-    document = read_toml(path)
+    return security_from(read_toml(path), path)
+
+
+def security_from(document: dict[str, Any], path: str | Path) -> SecurityContext | None:
+    """:func:`load_security` of an already read ``document`` (the file ``path``)."""
     table = document.get("security")
     if table is None:
         return None

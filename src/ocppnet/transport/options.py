@@ -51,6 +51,7 @@ class LinkOptions:
     max_size: int | None = 1_048_576
     open_timeout: float | None = 10.0
     close_timeout: float | None = 5.0
+    reuse_port: bool = False  # server only: SO_REUSEPORT, several processes on one port
     compression: str | None = None
     send_buffer_limit: int | None = 1_048_576
     driver: str | None = None
@@ -72,4 +73,5 @@ class LinkOptions:
             "open_timeout": self.open_timeout,
             "close_timeout": self.close_timeout,
             "compression": self.compression,
+            **({"reuse_port": True} if self.reuse_port else {}),  # to loop.create_server
         }

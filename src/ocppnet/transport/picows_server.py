@@ -263,8 +263,10 @@ async def serve_picows(
     loop = asyncio.get_running_loop()
     if options.aiofastnet and HAS_AIOFASTNET:
         server.server = await aiofastnet.create_server(
-            loop, protocol_factory, host, port, ssl=security.ssl_context)
+            loop, protocol_factory, host, port, ssl=security.ssl_context,
+            reuse_port=options.reuse_port or None)  # cluster: --reuse-port
     else:
         server.server = await loop.create_server(
-            protocol_factory, host, port, ssl=security.ssl_context)
+            protocol_factory, host, port, ssl=security.ssl_context,
+            reuse_port=options.reuse_port or None)  # cluster: --reuse-port
     return server

@@ -75,15 +75,18 @@ class StationCaller:
     def next_remote_start_id(self) -> int:
         return next(self._remote_start_ids)
 
-    def version(self, station_id: str) -> str:
-        link = self.app.core.links.get(station_id)
-        if link is None or not link.is_attached:
-            raise ApiError(404, "unknown_station", f"station {station_id} is not connected")
-        return link.version
+    async def version(self, station_id: str) -> str:
+        """The station's OCPP version, wherever it is connected (another front-end of a
+        scale-out CSMS too); 404 when it is not connected."""
+        try:
+            return await self.app.station_version(station_id)
+        except UnknownClient as exc:
+            raise ApiError(404, "unknown_station",
+                           exc.description or f"station {station_id} is not connected") from None
 
     async def send(self, station_id: str, command: Command, *, timeout: float | None,  # noqa: ASYNC109
                    by: str) -> Payload:
-        version = self.version(station_id)
+        version = await self.version(station_id)
         failure = validate(version, command.action, "request", command.payload)
         if failure is not None:
             raise ApiError(422, "invalid_payload",
@@ -121,7 +124,7 @@ def call_router(app: CsmsApp) -> APIRouter:
     async def remote_start(station_id: str, body: bodies.RemoteStartBody,
                            grant: OperatorGrant) -> Payload:
         command = commands.remote_start(
-            caller.version(station_id), body.idToken, evse_id=body.evseId,
+            await caller.version(station_id), body.idToken, evse_id=body.evseId,
             remote_start_id=caller.next_remote_start_id(),
             charging_profile=body.chargingProfile, token_type=body.tokenType)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
@@ -130,18 +133,18 @@ def call_router(app: CsmsApp) -> APIRouter:
                  summary="RequestStopTransaction (1.6: RemoteStopTransaction)")
     async def remote_stop(station_id: str, body: bodies.RemoteStopBody,
                           grant: OperatorGrant) -> Payload:
-        command = commands.remote_stop(caller.version(station_id), body.transactionId)
+        command = commands.remote_stop(await caller.version(station_id), body.transactionId)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
     @router.post("/stations/{station_id}/reset", summary="Reset (1.6: Hard / Soft)")
     async def reset(station_id: str, body: bodies.ResetBody, grant: OperatorGrant) -> Payload:
-        command = commands.reset(caller.version(station_id), body.type, body.evseId)
+        command = commands.reset(await caller.version(station_id), body.type, body.evseId)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
     @router.post("/stations/{station_id}/charging-profile", summary="SetChargingProfile")
     async def charging_profile(station_id: str, body: bodies.ChargingProfileBody,
                                grant: OperatorGrant) -> Payload:
-        command = commands.set_charging_profile(caller.version(station_id), body.evseId,
+        command = commands.set_charging_profile(await caller.version(station_id), body.evseId,
                                                 body.chargingProfile)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
@@ -149,7 +152,7 @@ def call_router(app: CsmsApp) -> APIRouter:
                  summary="SetChargingProfile with one always-on limit (W or A)")
     async def charging_limit(station_id: str, body: bodies.ChargingLimitBody,
                              grant: OperatorGrant) -> Payload:
-        version = caller.version(station_id)
+        version = await caller.version(station_id)
         profile = commands.limit_profile(version, profile_id=body.profileId,
                                          evse_id=body.evseId, limit=body.limit, unit=body.unit,
                                          stack_level=body.stackLevel)
@@ -161,7 +164,7 @@ def call_router(app: CsmsApp) -> APIRouter:
     async def clear_charging_profile(station_id: str, body: bodies.ClearChargingProfileBody,
                                      grant: OperatorGrant) -> Payload:
         command = commands.clear_charging_profile(
-            caller.version(station_id), profile_id=body.chargingProfileId,
+            await caller.version(station_id), profile_id=body.chargingProfileId,
             evse_id=body.evseId, purpose=body.chargingProfilePurpose,
             stack_level=body.stackLevel)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
@@ -170,7 +173,7 @@ def call_router(app: CsmsApp) -> APIRouter:
                  summary="GetVariables (1.6: GetConfiguration)")
     async def get_variables(station_id: str, body: bodies.GetVariablesBody,
                             grant: OperatorGrant) -> Payload:
-        command = commands.get_variables(caller.version(station_id),
+        command = commands.get_variables(await caller.version(station_id),
                                          [(v.component, v.variable) for v in body.variables])
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
@@ -178,7 +181,7 @@ def call_router(app: CsmsApp) -> APIRouter:
                  summary="SetVariables (1.6: one ChangeConfiguration per key)")
     async def set_variables(station_id: str, body: bodies.SetVariablesBody,
                             grant: OperatorGrant) -> Payload:
-        version = caller.version(station_id)
+        version = await caller.version(station_id)
         values = [(v.component, v.variable, v.value) for v in body.variables]
         results = [await caller.send(station_id, c, timeout=body.timeout, by=grant.name)
                    for c in commands.set_variables(version, values)]
@@ -190,21 +193,21 @@ def call_router(app: CsmsApp) -> APIRouter:
     @router.post("/stations/{station_id}/trigger-message", summary="TriggerMessage")
     async def trigger_message(station_id: str, body: bodies.TriggerMessageBody,
                               grant: OperatorGrant) -> Payload:
-        command = commands.trigger_message(caller.version(station_id), body.requestedMessage,
+        command = commands.trigger_message(await caller.version(station_id), body.requestedMessage,
                                            body.evseId)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
     @router.post("/stations/{station_id}/change-availability", summary="ChangeAvailability")
     async def change_availability(station_id: str, body: bodies.ChangeAvailabilityBody,
                                   grant: OperatorGrant) -> Payload:
-        command = commands.change_availability(caller.version(station_id), body.operative,
+        command = commands.change_availability(await caller.version(station_id), body.operative,
                                                body.evseId, body.connectorId)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
     @router.post("/stations/{station_id}/unlock-connector", summary="UnlockConnector")
     async def unlock_connector(station_id: str, body: bodies.UnlockConnectorBody,
                                grant: OperatorGrant) -> Payload:
-        command = commands.unlock_connector(caller.version(station_id), body.evseId,
+        command = commands.unlock_connector(await caller.version(station_id), body.evseId,
                                             body.connectorId)
         return await caller.send(station_id, command, timeout=body.timeout, by=grant.name)
 
