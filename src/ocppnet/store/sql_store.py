@@ -44,9 +44,13 @@ class SqlStore:
         self._auto_key = auto_key
         self.name = name
 
+    migration_lock: str | None = None
+    """A statement that serialises concurrent migrations (see ``migrations.migrate``)."""
+
     async def open(self) -> None:
         await self._worker.start()
-        await self._worker.run(partial(migrations.migrate, auto_key=self._auto_key))
+        await self._worker.run(partial(migrations.migrate, auto_key=self._auto_key,
+                                       lock=self.migration_lock))
 
     async def close(self) -> None:
         await self._worker.stop()
