@@ -5,6 +5,10 @@ server in turn; every server runs alone in its own process, the generator in ano
 alternate ours/theirs and keep each side's best, so background load hits both alike. Besides
 calls/s we report calls per server CPU-second, which does not depend on how much of the two
 cores the generator takes.
+
+The application rows: the full ``CsmsApp`` on a SQLite file (WAL) against the `ocpp`
+package plus the same SQLite writes (benchmarks/ocpp_peer.py), both under a load whose
+every MeterValues is a new reading (``loadgen --distinct``), so both store each one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from benchmarks.report import Row, Target
 from ocppnet.transport import serve_csms
 
 TARGET = Target("min_ratio", 5.0)
+DISTINCT = ("app-file", "ocpp-sqlite")  # peers that store readings: every reading new
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ def measure(kind: str, loop: str, s: Settings) -> dict[str, Any]:
         result = loadgen([
             "load", "--url", p.url, "--stations", str(s.stations), "--seconds", str(s.seconds),
             "--warmup", str(s.warmup), "--pid", f"server={p.pid}",
+            *(["--distinct"] if kind in DISTINCT else []),
         ])
     if result["errors"]:
         raise RuntimeError(f"{kind}: {result['errors']} calls were not answered with CALLRESULT")
@@ -76,7 +82,8 @@ def run(quick: bool) -> list[Row]:
     rows: list[Row] = []
     by_loop: dict[str, dict[str, dict[str, Any]]] = {}
     for loop in loops:
-        kinds = ["ours", "ocpp"] if loop != loops[0] else ["ours", "ocpp", "app", "raw"]
+        kinds = ["ours", "ocpp"] if loop != loops[0] else \
+            ["ours", "ocpp", "app", "raw", "app-file", "ocpp-sqlite"]
         got = by_loop[loop] = compare(kinds, loop, s)
         ours, theirs = got["ours"], got["ocpp"]
         label = f"{s.stations} stations, {loop}"
@@ -102,6 +109,7 @@ def run(quick: bool) -> list[Row]:
                 "calls/s", ours["rate"], raw["rate"], "raw floor", note=_note(raw),
                 extra={"baseline": raw},
             ))
+            rows += app_rows(got, label)
     if len(loops) == 2:
         fast, slow = by_loop["uvloop"]["ours"], by_loop["asyncio"]["ours"]
         rows.append(Row(
@@ -109,6 +117,25 @@ def run(quick: bool) -> list[Row]:
             slow["rate"], "asyncio loop",
         ))
     return rows
+
+
+def app_rows(got: dict[str, dict[str, Any]], label: str) -> list[Row]:
+    """The full CsmsApp on a SQLite file against the `ocpp` package with the same writes
+    (the target) and against the plain `ocpp` package."""
+    app, peer_sql, plain = got["app-file"], got["ocpp-sqlite"], got["ocpp"]
+    return [
+        Row("csms", f"calls/s, CsmsApp (SQLite file store) vs ocpp pkg + SQLite ({label})",
+            "calls/s", app["rate"], peer_sql["rate"], "ocpp pkg + SQLite", TARGET,
+            note=f"app {_note(app)}; ocpp pkg + SQLite {_note(peer_sql)}",
+            extra={"ours": app, "baseline": peer_sql}),
+        Row("csms", "calls per server CPU-second, CsmsApp (SQLite file store) vs ocpp pkg"
+            " + SQLite", "calls/CPU-s", app["per_cpu"], peer_sql["per_cpu"],
+            "ocpp pkg + SQLite", TARGET),
+        Row("csms", f"calls/s, CsmsApp (SQLite file store) vs ocpp pkg ({label})", "calls/s",
+            app["rate"], plain["rate"], "ocpp pkg"),
+        Row("csms", "calls per server CPU-second, CsmsApp (SQLite file store) vs ocpp pkg",
+            "calls/CPU-s", app["per_cpu"], plain["per_cpu"], "ocpp pkg"),
+    ]
 
 
 async def measure_in_process(stations: int, seconds: float, warmup: float) -> LoadResult:

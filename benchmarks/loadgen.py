@@ -29,6 +29,7 @@ from benchmarks.processes import cpu_seconds, raise_fd_limit, run_loop, uvloop_a
 from benchmarks.wsclient import Station, Window, client_frame, open_station
 
 RING = 32
+DISTINCT_RING = 2048  # --distinct: enough that no reading repeats in a benchmark round
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +56,17 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def station_frames(station_id: str, count: int = RING) -> list[bytes]:
-    """``count`` masked CALL frames with distinct message ids, Heartbeat/MeterValues."""
-    return [client_frame(call(f"{station_id}-{n}", n).encode()) for n in range(1, count + 1)]
+def station_frames(station_id: str, count: int = RING, *, distinct: bool = False) -> list[bytes]:
+    """``count`` masked CALL frames with distinct message ids, Heartbeat/MeterValues
+    (``distinct``: every MeterValues a new reading)."""
+    return [client_frame(call(f"{station_id}-{n}", n, distinct=distinct).encode())
+            for n in range(1, count + 1)]
 
 
 async def open_stations(
     url: str, count: int, prefix: str, window: Window, *, ring: int = RING,
-    parallel: int = 100, local_host: str | None = None, retries: int = 0,
-    indices: Sequence[int] | None = None,
+    parallel: int = 100, distinct: bool = False, local_host: str | None = None,
+    retries: int = 0, indices: Sequence[int] | None = None,
 ) -> list[Station]:
     """Connect ``count`` stations ``<url>/<prefix><i>``, at most ``parallel`` at a time
     (from source address ``local_host`` when given: 127.0.0.x spreads ephemeral ports);
@@ -74,7 +77,7 @@ async def open_stations(
 
     async def one(i: int) -> Station:
         sid = f"{prefix}{i}"
-        frames = station_frames(sid, ring)
+        frames = station_frames(sid, ring, distinct=distinct)
         for attempt in range(retries + 1):
             try:
                 async with gate:
@@ -99,10 +102,13 @@ async def run_load(
     warmup: float,
     server_pids: dict[str, int] | None = None,
     prefix: str = "LG",
+    distinct: bool = False,
 ) -> LoadResult:
-    """Drive ``stations`` busy stations against ``url`` and measure a ``seconds`` window."""
+    """Drive ``stations`` busy stations against ``url`` and measure a ``seconds`` window
+    (``distinct``: every MeterValues a new reading, see ``frames.call``)."""
     window = Window()
-    conns = await open_stations(url, stations, prefix, window)
+    ring = DISTINCT_RING if distinct else RING
+    conns = await open_stations(url, stations, prefix, window, ring=ring, distinct=distinct)
     pids = server_pids or {}
     try:
         for station in conns:
@@ -188,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="idle: tries again after a refused or dropped handshake")
     parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
                         help="server process whose CPU time to measure (repeatable)")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every MeterValues a new reading (stored, not a repeat)")
     args = parser.parse_args(argv)
     raise_fd_limit()
     loop = "uvloop" if uvloop_available() else "asyncio"
@@ -198,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     pids = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
     result = run_loop(
         run_load(args.url, stations=args.stations, seconds=args.seconds, warmup=args.warmup,
-                 server_pids=pids, prefix=args.prefix),
+                 server_pids=pids, prefix=args.prefix, distinct=args.distinct),
         loop,
     )
     sys.stdout.write(json.dumps(asdict(result)) + "\n")

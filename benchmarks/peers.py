@@ -1,7 +1,9 @@
 """The servers under test, each run in its own process: ``python -m benchmarks.peers KIND``.
 
 Kinds: ``ours`` (transport ``serve_csms`` + handlers, schema-validated), ``app`` (the full
-``CsmsApp`` on an in-memory SQLite store), ``ocpp`` (the `ocpp` package baseline), ``raw``
+``CsmsApp`` on an in-memory SQLite store), ``app-file`` (the same on a SQLite file in a
+temporary directory, WAL), ``ocpp`` (the `ocpp` package baseline), ``ocpp-sqlite`` (the
+baseline plus the CsmsApp's SQLite writes, benchmarks/ocpp_peer.py), ``raw``
 (websockets + orjson, answers ``[3, id, {}]`` without validation: the floor of any Python CSMS
 on websockets), ``relay`` (benchmarks.raw_relay), ``overlay`` (``serve_overlay_csms``: the
 overlay-aware CSMS, same handlers as ``ours``), ``node`` (an ``ocppnet.node.Node`` with one
@@ -15,7 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -27,7 +32,9 @@ from benchmarks.frames import NOW
 from benchmarks.processes import raise_fd_limit, run_loop
 from ocppnet.transport import CallContext, Handlers, serve_csms
 
-KINDS = ("ours", "app", "ocpp", "raw", "relay", "overlay", "node", "twin-sink")
+KINDS = ("ours", "app", "app-file", "ocpp", "ocpp-sqlite", "raw", "relay", "overlay", "node",
+         "twin-sink")
+FILE_KINDS = ("app-file", "ocpp-sqlite")  # peers that write a database file
 
 
 def bench_handlers() -> Handlers:
@@ -100,9 +107,10 @@ async def start_twin_sink(upstream: str, upstream_id: str) -> int:
 
 async def start(
     kind: str, host: str, port: int, upstream: str | None, node_id: str = "NODE-A",
-    upstream_id: str = "CSMS-1", mirror: str | None = None,
+    upstream_id: str = "CSMS-1", mirror: str | None = None, workdir: Path | None = None,
 ) -> int:
-    """Start one peer; returns the port it listens on."""
+    """Start one peer; returns the port it listens on. ``workdir``: where the file kinds
+    put their database."""
     if kind == "overlay":
         from ocppnet.node.overlay_csms import serve_overlay_csms
 
@@ -119,13 +127,19 @@ async def start(
     if kind == "ours":
         server = await serve_csms(bench_handlers(), host, port)
         return server.port
-    if kind == "app":
+    if kind in ("app", "app-file"):
         from ocppnet.csms import CsmsApp, CsmsConfig
 
-        app = CsmsApp(CsmsConfig(store=":memory:"))
+        location = ":memory:" if kind == "app" else str(_workdir(workdir) / "csms.sqlite3")
+        app = CsmsApp(CsmsConfig(store=location))
         await app.start()
         csms = await app.serve(host=host, port=port)
         return csms.port
+    if kind == "ocpp-sqlite":
+        from benchmarks.ocpp_peer import serve_ocpp_sqlite
+
+        ws_server = await serve_ocpp_sqlite(host, port, _workdir(workdir) / "ocpp.sqlite3")
+        return int(ws_server.sockets[0].getsockname()[1])
     if kind == "ocpp":
         from benchmarks.ocpp_peer import serve_ocpp
 
@@ -148,10 +162,27 @@ async def run(
     kind: str, host: str, port: int, upstream: str | None, node_id: str, upstream_id: str,
     mirror: str | None = None,
 ) -> None:
-    actual = await start(kind, host, port, upstream, node_id, upstream_id, mirror)
-    sys.stdout.write(f"READY {actual}\n")
-    sys.stdout.flush()
-    await asyncio.Event().wait()  # until SIGTERM
+    if kind not in FILE_KINDS:
+        actual = await start(kind, host, port, upstream, node_id, upstream_id, mirror)
+        sys.stdout.write(f"READY {actual}\n")
+        sys.stdout.flush()
+        await asyncio.Event().wait()  # until SIGTERM
+        return
+    # a database file: SIGTERM ends the run normally, so that the directory is removed
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    with tempfile.TemporaryDirectory(prefix="ocppnet-bench-") as tmp:
+        actual = await start(kind, host, port, upstream, node_id, upstream_id, mirror,
+                             workdir=Path(tmp))
+        sys.stdout.write(f"READY {actual}\n")
+        sys.stdout.flush()
+        await stop.wait()
+
+
+def _workdir(workdir: Path | None) -> Path:
+    if workdir is None:
+        raise SystemExit("this peer needs a directory for its database")
+    return workdir
 
 
 def main(argv: list[str] | None = None) -> int:

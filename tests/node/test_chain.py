@@ -39,7 +39,7 @@ async def test_fifty_stations_share_one_upstream_websocket() -> None:
             # the CSMS has exactly one link (the node's), yet one Connection per station
             assert list(csms.router.links) == ["NODE-A#1"]
             assert csms.link_server is not None
-            assert len(csms.link_server.websocket_server.connections) == 1
+            assert csms.link_server.link_count == 1
             assert sorted(csms.connections) == sorted(f"CS-{n:02d}" for n in range(50))
             boots = recorder.actions("BootNotification")
             assert sorted(s for s, _, _ in boots) == sorted(csms.connections)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from ocppnet.store import (
     ConnectorRecord,
@@ -41,6 +42,17 @@ async def test_station_boot_connect_and_touch(store: SqlStore) -> None:
     await store.touch_station("never-booted", T0)
     assert [x.station_id for x in await store.list_stations()] == ["CS1", "never-booted"]
     assert await store.get_station("nobody") is None
+
+
+async def test_note_seen_is_write_behind_and_the_last_one_wins(store: SqlStore) -> None:
+    await store.record_boot(boot())
+    store.note_seen("CS1", T0 + timedelta(minutes=3))
+    store.note_seen("CS1", T0 + timedelta(minutes=4))
+    store.note_seen("new-one", T0)
+    await store.flush()
+    s = await store.get_station("CS1")
+    assert s is not None and s.last_seen == T0 + timedelta(minutes=4) and s.vendor == "ACME"
+    assert [x.station_id for x in await store.list_stations()] == ["CS1", "new-one"]
 
 
 async def test_connector_status_is_upserted(store: SqlStore) -> None:
@@ -166,6 +178,22 @@ async def test_failing_job_does_not_undo_its_batch_neighbours(store: SqlStore) -
     assert isinstance(results[1], Exception)
     assert await store.get_id_token("A") is not None
     assert await store.get_id_token("B") is not None
+
+
+async def test_a_failing_job_leaves_none_of_its_own_writes(store: SqlStore) -> None:
+    def half_done(db: Any) -> None:
+        db.execute("INSERT INTO id_tokens (token, status) VALUES ('HALF', 'Accepted')")
+        raise ValueError("second step failed")
+
+    store.log_message(MessageLogEntry(T0, "CS1", "in", 2, "m1", "Heartbeat"))  # same batch
+    results = await asyncio.gather(
+        store._worker.run(half_done), store.put_id_token(IdTokenRecord("OK")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ValueError) and results[1] is None
+    assert await store.get_id_token("HALF") is None
+    assert await store.get_id_token("OK") is not None
+    assert [m.message_id for m in await store.list_messages("CS1")] == ["m1"]
 
 
 async def test_many_concurrent_writers_are_batched(store: SqlStore) -> None:

@@ -107,9 +107,13 @@ async def test_overlay_is_echoed_only_by_a_server_that_takes_overlay_links() -> 
     async with await serve_csms(csms_handlers(), on_overlay_link=on_overlay_link) as csms:
         link = await open_link(f"ws://127.0.0.1:{csms.port}", "NODE1", overlay=True)
         assert link.info.overlay
-        assert link.websocket.response is not None
-        assert link.websocket.response.headers[NETWORKING_MODE_HEADER] == OVERLAY_MODE
-        (server_side,) = overlay_links
+        async with ws_connect(
+            f"ws://127.0.0.1:{csms.port}/ocpp/NODE2", subprotocols=[Subprotocol("ocpp2.0.1")],
+            additional_headers={NETWORKING_MODE_HEADER: OVERLAY_MODE}, proxy=None,
+        ) as raw:  # the header itself, as a client nobody here wrote sees it
+            assert raw.response is not None
+            assert raw.response.headers[NETWORKING_MODE_HEADER] == OVERLAY_MODE
+        server_side = overlay_links[0]
         assert server_side.info.overlay and server_side.info.station_id == "NODE1"
         assert csms.connections == {}
         done.set()

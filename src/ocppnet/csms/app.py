@@ -181,17 +181,18 @@ class CsmsApp:
         this method itself with ``signature=``)."""
         if signature is None and payload is not None and "signatures" not in payload:
             signature = "unsigned"
-        size = 0 if payload is None else len(orjson.dumps(payload))
+        size = 0 if payload is None else 2 if not payload else len(orjson.dumps(payload))
         at = self.core.clock()
-        route = tuple(path)
+        route = path if type(path) is tuple else tuple(path)
         self.store.log_message(
             MessageLogEntry(at, station_id, direction, message_type, message_id, action, route,
                             signature, size)
         )
-        self.bus.publish(
-            MessageSeen(at, station_id, direction, message_type, message_id, action, route,
-                        signature, size)
-        )
+        if self.bus.listened:  # nobody subscribed: no event to build
+            self.bus.publish(
+                MessageSeen(at, station_id, direction, message_type, message_id, action,
+                            route, signature, size)
+            )
 
     # --- requests to stations -----------------------------------------------------------
 

@@ -144,10 +144,13 @@ class CsmsCore:
         }
 
     async def heartbeat(self, ctx: RequestContext) -> Payload:
-        """Note that the station is alive (any version) and answer with the time."""
+        """Note that the station is alive (any version) and answer with the time. The
+        answer does not wait for ``last_seen`` to be committed (write-behind, like the
+        message log): a Heartbeat carries nothing that must not be lost, and the last one
+        wins anyway."""
         now = self.clock()
         self.note_link(ctx)
-        await self.store.touch_station(ctx.remote_id, now)
+        self.store.note_seen(ctx.remote_id, now)
         return {"currentTime": format_timestamp(now)}
 
 

@@ -163,6 +163,11 @@ class EventBus:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def listened(self) -> bool:
+        """Whether a publish would reach anyone (publishers may skip building the event)."""
+        return bool(self._subscribers or self._listeners)
+
     def _remove(self, sub: Subscription) -> None:
         if sub in self._subscribers:
             self._subscribers.remove(sub)

@@ -123,24 +123,21 @@ async def transaction_event(core: CsmsCore, ctx: RequestContext, payload: Payloa
 
 
 async def meter_values(core: CsmsCore, ctx: RequestContext, payload: Payload) -> Payload:
-    """Meter values outside TransactionEvent: attached to the EVSE's active transaction."""
+    """Meter values outside TransactionEvent: attached to the EVSE's active transaction
+    (looked up in the same store job that claims the key and writes the samples)."""
     now = core.clock()
     evse_id = payload["evseId"]
-    active = [
-        tx for tx in await core.store.list_transactions(ctx.remote_id, active_only=True)
-        if tx.evse_id == evse_id
-    ]
-    tx = active[-1] if active else None
     samples = samples_v2(payload["meterValue"], station_id=ctx.remote_id, now=now,
                          evse_id=evse_id)
+    register = energy_wh(samples)
     applied = await core.store.apply_once(
         meter_values_key(ctx.remote_id, payload),
-        TransactionUpdate(ctx.remote_id, transaction_id=tx.transaction_id if tx else None,
-                          samples=tuple(samples), register_wh=energy_wh(samples)),
+        TransactionUpdate(ctx.remote_id, active_on_evse=evse_id, samples=tuple(samples),
+                          register_wh=register),
         now,
     )
     updated = applied.transaction
-    if updated is not None and not applied.duplicate and energy_wh(samples) is not None:
+    if updated is not None and not applied.duplicate and register is not None:
         core.bus.publish(
             EnergyChanged(now, ctx.remote_id, updated.transaction_id, updated.state,
                           updated.energy_wh, evse_id)

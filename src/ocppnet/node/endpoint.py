@@ -37,7 +37,8 @@ class RoutedSender:
         self.version = version
 
     async def send_frame(self, frame: Frame) -> None:
-        error = await self.router.send_local(retarget(frame, self.remote_id, ()), self.version)
+        framed = retarget(frame, self.remote_id, (self.router.node_id,))
+        error = await self.router.send_local(framed, self.version)
         if error is None:
             return
         if isinstance(frame, Call):

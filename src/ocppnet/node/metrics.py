@@ -31,6 +31,7 @@ MESSAGE_TYPES: dict[type[Any], str] = {
     Call: "CALL", CallResult: "CALLRESULT", CallError: "CALLERROR",
     CallResultError: "CALLRESULTERROR", Send: "SEND",
 }
+_KINDS: dict[int, str] = {int(t.message_type): name for t, name in MESSAGE_TYPES.items()}
 #: Buckets for forwarding inside one process: 50 µs .. 1 s.
 LATENCY_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                    0.1, 0.25, 0.5, 1.0)
@@ -89,7 +90,7 @@ class RouterMetrics:
 
     def observe(self, event: FrameEvent) -> None:
         frame: Frame = event.frame
-        kind = MESSAGE_TYPES.get(type(frame), "OTHER")
+        kind = _KINDS.get(frame.message_type, "OTHER")  # also raw frames (rpc.header)
         message_id = frame.message_id
         if isinstance(frame, Call | Send):
             action = frame.action

@@ -92,7 +92,9 @@ async def serve_overlay_csms(
     learned_ttl: float = 300.0,
 ) -> OverlayCsmsServer:
     """Start a CSMS that serves plain stations and networking nodes alike."""
-    router = Router(node_id, aliases=frozenset({CSMS}), queue=queue, learned_ttl=learned_ttl)
+    # the CSMS is the edge: it handles what it receives, so it decodes frames fully
+    router = Router(node_id, aliases=frozenset({CSMS}), queue=queue, learned_ttl=learned_ttl,
+                    header_only=False)
     endpoint = LocalEndpoint(
         router, handlers, on_connect=on_connect, on_disconnect=on_disconnect,
         call_timeout=call_timeout, validate_messages=validate_messages,

@@ -19,6 +19,7 @@ import orjson
 
 from ocppnet.errors import InternalError
 from ocppnet.rpc.frames import Call
+from ocppnet.rpc.header import RawFrame, raw_call
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
@@ -80,7 +81,8 @@ class ForwardQueue:
                 call.action,
                 call.dest,
                 orjson.dumps(list(call.path)),
-                orjson.dumps(call.payload),
+                # a raw frame's bytes as it arrived (signatures inside stay byte-exact)
+                call.payload_text if isinstance(call, RawFrame) else orjson.dumps(call.payload),
                 now,
             ),
         )
@@ -90,7 +92,8 @@ class ForwardQueue:
         self._db.execute("DELETE FROM queue WHERE seq = ?", (seq,))
 
     def pending(self, upstream: str, limit: int = 100) -> list[QueuedCall]:
-        """The oldest entries for an upstream, in the order they were appended."""
+        """The oldest entries for an upstream, in the order they were appended (each a raw
+        CALL: it leaves with the payload bytes it was kept with)."""
         rows = self._db.execute(
             "SELECT seq, upstream, source, message_id, action, dest, path, payload, enqueued_at"
             " FROM queue WHERE upstream = ? ORDER BY seq LIMIT ?",
@@ -101,13 +104,7 @@ class ForwardQueue:
                 seq=row[0],
                 upstream=row[1],
                 source=row[2],
-                call=Call(
-                    message_id=row[3],
-                    action=row[4],
-                    payload=orjson.loads(row[7]),
-                    dest=row[5],
-                    path=tuple(orjson.loads(row[6])),
-                ),
+                call=raw_call(row[3], row[4], bytes(row[7]), row[5], tuple(orjson.loads(row[6]))),
                 enqueued_at=row[8],
             )
             for row in rows

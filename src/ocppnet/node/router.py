@@ -55,10 +55,10 @@ from ocppnet.routing import (
 from ocppnet.routing.forwarding import DEFAULT_HOP_LIMIT, FORWARD_ALL
 from ocppnet.routing.topology import ACTION as TOPOLOGY_ACTION
 from ocppnet.routing.topology import TopologyRejection
+from ocppnet.rpc import header
 from ocppnet.rpc.binary import BinaryFrame, decode_binary
 from ocppnet.rpc.codec import DecodeFailure, decode
 from ocppnet.rpc.frames import Call, CallError, CallResult, Frame
-from ocppnet.transport.coalesce import CoalescingSender
 from ocppnet.transport.link import Link
 from ocppnet.transport.undecodable import answer_undecodable
 
@@ -96,8 +96,13 @@ class Router:
         drain_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
+        header_only: bool = True,
     ) -> None:
         self.node_id = node_id
+        self.header_only = header_only
+        """Read only the header of what arrives and forward payload bytes untouched (a node);
+        False: decode every frame fully (an endpoint such as a CSMS, which handles nearly all
+        it receives itself and would parse the payload anyway)."""
         self.aliases = aliases
         self.hop_limit = hop_limit
         self.request_timeout = request_timeout
@@ -241,7 +246,7 @@ class Router:
             sender: TextLink = link  # type: ignore[assignment]
             if info.overlay and isinstance(link, Link):
                 # an overlay link is shared by many stations: one socket write per loop turn
-                sender = CoalescingSender(link.websocket, info.remote_id)  # type: ignore[assignment]
+                sender = link.coalescing_sender(info.remote_id)  # type: ignore[assignment]
             writer = EncodingWriter(sender)
         attached = self.attach(info, version, writer)
         attached.binary = getattr(link, "send_binary", None)
@@ -264,13 +269,19 @@ class Router:
     # --- incoming -----------------------------------------------------------------------
 
     async def receive(self, attached: AttachedLink, message: str | bytes) -> None:
-        """One text message from a link: decode, decide, execute."""
+        """One text message from a link: read its header, decide, execute.
+
+        Only the header is parsed (``rpc.header``); a CALL, SEND or CALLRESULT keeps its
+        payload as the bytes it arrived in and is forwarded so. The payload is parsed (and a
+        malformed one answered as the codec answers it) only where something here reads it:
+        observers, guards, local delivery, the store-and-forward queue."""
         attached.frames_in += 1
-        result = decode(message, overlay=attached.info.overlay, version=attached.version)
+        read = header.read_frame if self.header_only else decode
+        result = read(message, overlay=attached.info.overlay, version=attached.version)
         if isinstance(result, DecodeFailure):
             await self.answer_decode_failure(attached, result, "decode_failed")
         else:
-            await self.route(attached, result)
+            await self.route(attached, result)  # (tests patch route() to play a bad node)
 
     async def receive_binary(self, attached: AttachedLink, message: bytes) -> None:
         """One binary message from a link: decode (length, sha256), then :meth:`route_binary`."""
@@ -298,13 +309,32 @@ class Router:
 
     async def route(self, attached: AttachedLink, frame: Frame) -> None:
         """Route one decoded frame that arrived on ``attached``."""
+        decision = self._decision(attached, frame)
+        if isinstance(decision, DecodeFailure):
+            await self.answer_decode_failure(attached, decision, "decode_failed")
+        elif decision is not None:
+            await self.execute(decision, attached)
+
+    def _decision(
+        self, attached: AttachedLink, frame: Frame
+    ) -> RouteDecision | DecodeFailure | None:
+        """Observe ``frame``, hand it to a drain waiting for it, else decide. None: nothing
+        more to do; a DecodeFailure: the payload, checked for the observers, is malformed."""
         if self.observers:
+            failure = header.payload_failure(frame)
+            if failure is not None:
+                return failure
             self._observe(attached.info.link_id, "in", frame)
         if self.store_forward.waiting and self.store_forward.take_answer(
             attached.info.link_id, frame
         ):
-            return
-        await self.execute(self.decide(attached, frame), attached)
+            return None
+        return decide(
+            frame, arrived_on=attached.info, node_id=self.node_id, table=self.table,
+            pending=self.pending, now=self.clock(), filters=self.filters,
+            hop_limit=self.hop_limit, request_timeout=self.request_timeout,
+            aliases=self.aliases,
+        )
 
     async def route_binary(self, attached: AttachedLink, frame: BinaryFrame) -> None:
         """Route a binary frame by the rules of its text twin (loop, hop limit, spoofing,
@@ -415,6 +445,9 @@ class Router:
             # guards check what others send through this node (not the node's own requests,
             # e.g. its load manager's profiles), in the version the destination checks it in
             if self.guards and source is not None and isinstance(frame, Call):
+                if await self._unreadable(frame, source):
+                    self._forget_request(link_id, frame)
+                    return
                 reason = self._guard(frame, self._version_towards(link_id, frame, version))
                 if reason is not None:
                     await self._refuse_guarded(link_id, frame, reason, source, version)
@@ -435,10 +468,13 @@ class Router:
             if not await self._write(link_id, frame) and isinstance(frame, Call) and frame.path:
                 await self._not_written(link_id, frame, source, version, f"link {link_id} is down")
         elif isinstance(decision, Deliver):
-            self.counters["delivered"] += 1
             if body is None:
-                await self._deliver(decision.frame, version, source)
+                if await self._unreadable(decision.frame, source):
+                    return
+                self.counters["delivered"] += 1
+                await self._deliver(header.plain(decision.frame), version, source)
             else:
+                self.counters["delivered"] += 1
                 error = await self.binary.deliver(rebind(body, decision.frame), version)
                 if error is not None:
                     await self.send_local(error, version)
@@ -544,7 +580,10 @@ class Router:
         """Keep ``frame`` for ``upstream``, acknowledge it, drain when the upstream is up.
 
         A queue that cannot keep it (disk full) refuses it with InternalError: the station
-        keeps it and tries again; nothing is acknowledged that was not kept."""
+        keeps it and tries again; nothing is acknowledged that was not kept. A payload that
+        does not parse is answered as undecodable input, not kept."""
+        if await self._unreadable(frame, source):
+            return
         try:
             ack: Frame = self.store_forward.store(upstream, frame, version)
         except QueueUnavailable as exc:
@@ -559,6 +598,19 @@ class Router:
         await self._answer(source, ack, version)
         if source is not None and upstream in self.links:
             self.store_forward.start_drain(upstream)
+
+    async def _unreadable(self, frame: Frame, source: AttachedLink | None) -> bool:
+        """True, and answered as the codec answers undecodable input, when ``frame`` is raw
+        (read by its header only) and its payload does not parse; its payload is parsed now
+        (and kept) when it does."""
+        if not isinstance(frame, header.RawFrame):
+            return False
+        failure = header.payload_failure(frame)
+        if failure is None:
+            return False
+        if source is not None:
+            await self.answer_decode_failure(source, failure, "decode_failed")
+        return True
 
     def _guard(self, frame: Call, version: str) -> str | None:
         for guard in self.guards:

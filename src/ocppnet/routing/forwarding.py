@@ -9,7 +9,7 @@ filter, then local delivery, broadcast, correlation and route lookup. docs/routi
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import cast
 
 from ocppnet.routing.decisions import Deliver, Drop, Fanout, Forward, Hold, Reject, RouteDecision
 from ocppnet.routing.filters import Direction, ForwardingFilter
@@ -24,12 +24,15 @@ from ocppnet.rpc.frames import (
     Frame,
     Send,
 )
+from ocppnet.rpc.header import RawFrame
 
 DEFAULT_HOP_LIMIT = 16
 DEFAULT_REQUEST_TIMEOUT = 60.0
 FORWARD_ALL = ForwardingFilter()
 _NO_ROUTING_FIELDS = ("FormatViolation", "overlay frame without DEST or PATH")
 _BROADCAST_SEND_ONLY = ("NetworkingError", "broadcast is only for SEND")
+_REQUESTS = (Call, Send)
+_ANSWERS = (CallResult, CallError)
 
 
 def frame_for_link(frame: Frame, link: LinkInfo) -> Frame:
@@ -40,7 +43,10 @@ def frame_for_link(frame: Frame, link: LinkInfo) -> Frame:
 
 
 def retarget(frame: Frame, dest: str | None, path: tuple[str, ...]) -> Frame:
-    """``frame`` with new routing fields (direct construction: 3x faster than replace())."""
+    """``frame`` with new routing fields (direct construction: 3x faster than replace()).
+    A raw frame stays raw: its payload bytes are carried over, not parsed."""
+    if isinstance(frame, RawFrame):
+        return cast(Frame, frame.retarget(dest, path))
     if isinstance(frame, Call | Send):
         return type(frame)(frame.message_id, frame.action, frame.payload, dest, path)
     if isinstance(frame, CallResult):
@@ -84,68 +90,69 @@ def decide(
     if dest is None or not path:
         return _refuse(frame, arrived_on, node_id, _NO_ROUTING_FIELDS, to=arrived_on.remote_id)
     source = path[0]
-
-    def refuse(code: str, text: str, via: LinkInfo = arrived_on, to: str = source) -> Reject | Drop:
-        return _refuse(frame, via, node_id, (code, text), to=to)
-
     if node_id in path:
         back = table.lookup(source, now, flow=source)
         via = table.link(back.link) if back is not None else None
-        return refuse(
-            "NetworkingError", f"loop detected: {node_id} already in path", via or arrived_on
-        )
+        loop = ("NetworkingError", f"loop detected: {node_id} already in path")
+        return _refuse(frame, via or arrived_on, node_id, loop, to=source)
     if len(path) > hop_limit:
-        return refuse("NetworkingError", f"hop limit {hop_limit} exceeded")
+        return _refuse(frame, arrived_on, node_id,
+                       ("NetworkingError", f"hop limit {hop_limit} exceeded"), to=source)
     if not table.may_reach_via(source, arrived_on.link_id, now):
         reason = f"spoofed path: {source} is not reachable via {arrived_on.remote_id}"
-        return refuse("NetworkingError", reason, to=arrived_on.remote_id)
+        return _refuse(frame, arrived_on, node_id, ("NetworkingError", reason),
+                       to=arrived_on.remote_id)
     table.learn(source, arrived_on.link_id, now)
-    if isinstance(frame, Call | Send):
+    request = isinstance(frame, _REQUESTS)
+    if request:
+        action = frame.action  # type: ignore[union-attr]
         direction: Direction = "up" if arrived_on.role == "downstream" else "down"
-        verdict = filters.verdict(frame.action, direction=direction, source=source, dest=dest)
+        verdict = filters.verdict(action, direction=direction, source=source, dest=dest)
         if verdict == "drop":
-            return Drop(f"filter drops {frame.action} from {source} to {dest}")
+            return Drop(f"filter drops {action} from {source} to {dest}")
         if verdict == "reject":
-            return refuse("SecurityError", f"{frame.action} is not forwarded by {node_id}")
+            return _refuse(frame, arrived_on, node_id,
+                           ("SecurityError", f"{action} is not forwarded by {node_id}"), to=source)
     if dest == node_id or dest in aliases:
         return Deliver(retarget(frame, dest, path) if entered else frame, arrived_on.link_id)
     if dest == BROADCAST:
         framed = retarget(frame, dest, path) if entered else frame
         return _broadcast(framed, arrived_on, node_id, table, hop_limit)
     if len(path) >= hop_limit:
-        return refuse("NetworkingError", f"hop limit {hop_limit} reached")
+        return _refuse(frame, arrived_on, node_id,
+                       ("NetworkingError", f"hop limit {hop_limit} reached"), to=source)
     out_path = (*path, node_id)
-    if isinstance(frame, CallResult | CallError):
+    answer = isinstance(frame, _ANSWERS)
+    if answer:
         matched = matched or pending.pop_source(dest, frame.message_id)
         back_link = table.link(matched.in_link) if matched and matched.in_link else None
         if back_link is not None:
             return Forward(back_link.link_id, _leaving(frame, dest, out_path, back_link))
     route = table.lookup(dest, now, flow=source, exclude=arrived_on.link_id)
     if route is None:
-        return refuse("UnknownClient", f"no route to {dest}")
+        return _refuse(frame, arrived_on, node_id, ("UnknownClient", f"no route to {dest}"),
+                       to=source)
     link = table.link(route.link)
     if link is None:
-        held = refuse("NetworkingError", f"upstream {route.link} unavailable")
+        held = _refuse(frame, arrived_on, node_id,
+                       ("NetworkingError", f"upstream {route.link} unavailable"), to=source)
         reply = held.reply if isinstance(held, Reject) else None
         return Hold(route.link, retarget(frame, dest, out_path), reply, arrived_on.link_id)
-    if link.mode == "standard":
-        if isinstance(frame, Call | Send) and dest != link.remote_id:
-            return refuse("UnknownClient", f"{link.link_id} carries only {link.remote_id}")
-        if isinstance(frame, CallResult | CallError) and matched is None:
+    out_standard = link.mode == "standard"
+    if out_standard:
+        if request and dest != link.remote_id:
+            only = ("UnknownClient", f"{link.link_id} carries only {link.remote_id}")
+            return _refuse(frame, arrived_on, node_id, only, to=source)
+        if answer and matched is None:
             return Drop(f"response {frame.message_id} to {dest}: no pending request")
-    if isinstance(frame, Call) and "standard" in (link.mode, arrived_on.mode):
+    if (out_standard or entered) and isinstance(frame, Call):
         entry = PendingRequest(
-            message_id=frame.message_id,
-            action=frame.action,
-            source=source,
-            dest=dest,
-            in_link=arrived_on.link_id,
-            out_link=link.link_id,
-            out_standard=link.mode == "standard",
-            deadline=now + request_timeout,
+            frame.message_id, frame.action, source, dest, arrived_on.link_id, link.link_id,
+            out_standard, now + request_timeout,
         )
         if not pending.add(entry):
-            return refuse("NetworkingError", f"message id {frame.message_id} already pending")
+            busy = ("NetworkingError", f"message id {frame.message_id} already pending")
+            return _refuse(frame, arrived_on, node_id, busy, to=source)
     return Forward(link.link_id, _leaving(frame, dest, out_path, link))
 
 
@@ -166,7 +173,7 @@ def originate(
     if dest is None:
         raise ValueError("a frame sent into the overlay needs a DEST")
     if not frame.path:
-        frame = replace(frame, path=(node_id,))
+        frame = retarget(frame, dest, (node_id,))
     if dest == node_id:
         return Deliver(frame, None)
     if dest == BROADCAST:

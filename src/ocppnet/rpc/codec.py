@@ -36,6 +36,7 @@ _ReplyKind: TypeAlias = type[CallError] | type[CallResultError] | None
 
 _SALVAGE_PREFIX: Final = 512
 _ARITY: Final[dict[int, int]] = {2: 4, 3: 3, 4: 5, 5: 5, 6: 4}
+_PLAIN_TYPES: Final = frozenset({Call, Send, CallResult, CallError, CallResultError})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +100,13 @@ def encode(frame: Frame) -> bytes:
 
     PATH is written as a plain string when it has exactly one element, as an array
     otherwise (what WWCP_OCPP writes). Raises orjson.JSONEncodeError (a TypeError) only
-    if the payload holds values that are not JSON.
+    if the payload holds values that are not JSON. A raw frame (``rpc.header``) writes its
+    new header and its payload bytes as received.
     """
+    if frame.__class__ not in _PLAIN_TYPES:
+        wire = getattr(frame, "wire", None)
+        if wire is not None:
+            return cast(bytes, wire())
     head: list[Any] = [int(frame.message_type)]
     if frame.dest is not None:
         head += [frame.dest, _path_json(frame.path)]
@@ -237,7 +243,7 @@ def _byte_length(data: str | bytes, limit: int) -> int:
     return len(data.encode("utf-8", "surrogatepass"))
 
 
-def _too_deep(root: object, limit: int) -> bool:
+def too_deep(root: object, limit: int) -> bool:
     """Whether containers nest deeper than ``limit`` (root = level 1); iterative, no recursion."""
     stack: list[tuple[object, int]] = [(root, 1)]
     while stack:
@@ -406,5 +412,5 @@ def _route_fields(value: list[Any], limits: Limits) -> tuple[str, tuple[str, ...
 def _check_object(value: object, name: str, limits: Limits, check_depth: bool) -> None:
     if not isinstance(value, dict):
         raise _Reject("FormatViolation", f"{name} must be a JSON object")
-    if check_depth and _too_deep(value, limits.max_depth):
+    if check_depth and too_deep(value, limits.max_depth):
         raise _Reject("FormatViolation", f"{name} nests deeper than {limits.max_depth} levels")

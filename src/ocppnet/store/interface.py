@@ -50,6 +50,10 @@ class Store(Protocol):
     async def touch_station(self, station_id: str, at: datetime) -> None:
         """Update last_seen (creating a bare station row if it never booted)."""
 
+    def note_seen(self, station_id: str, at: datetime) -> None:
+        """:meth:`touch_station`, write-behind like the message log (queued, committed with
+        the next batch; never blocks): for a Heartbeat, whose answer waits for nothing."""
+
     async def get_station(self, station_id: str) -> StationRecord | None: ...
 
     async def list_stations(self) -> list[StationRecord]: ...

@@ -143,11 +143,16 @@ def applied_version(db: _Session) -> int:
     return int(rows[0][0] or 0) if rows else 0
 
 
-def migrate(db: _Session, auto_key: str) -> int:
+def migrate(db: _Session, auto_key: str, *, lock: str | None = None) -> int:
     """Apply the pending migrations, inside the caller's transaction; returns the version.
 
-    Refuses a database written by a newer ocppnet rather than guessing at its schema.
+    ``lock`` is a statement run first that serialises concurrent migrations until the
+    transaction ends (PostgreSQL: an advisory lock), so that several processes starting at
+    once on a fresh database do not race in the first migration. Refuses a database written
+    by a newer ocppnet rather than guessing at its schema.
     """
+    if lock is not None:
+        db.execute(lock)
     version = applied_version(db)
     if version > LATEST_VERSION:
         raise StoreError(

@@ -64,6 +64,8 @@ def apply_once(db: SqlSession, key: MessageKey, update: TransactionUpdate,
         tx = queries.start_transaction(db, update.new)
     elif update.transaction_id is not None:
         tx = queries.get_transaction(db, update.station_id, update.transaction_id)
+    elif update.active_on_evse is not None:
+        tx = queries.active_transaction(db, update.station_id, update.active_on_evse)
     if update.samples:
         samples = update.samples
         if tx is not None:

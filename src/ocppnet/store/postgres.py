@@ -54,6 +54,10 @@ class PostgresSession:
 class PostgresStore(SqlStore):
     """``PostgresStore("postgresql://user:pw@host/db")``; ``await open()`` first."""
 
+    #: front-ends of a scale-out CSMS start together on one fresh database: one migrates,
+    #: the others wait for its commit and find the schema there (key: "ocppnet" in ASCII)
+    migration_lock = "SELECT pg_advisory_xact_lock(31353056988652916)"
+
     def __init__(self, url: str) -> None:
         self.url = url
         super().__init__(lambda: PostgresSession(self.url), auto_key=AUTO_KEY,

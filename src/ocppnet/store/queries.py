@@ -7,7 +7,7 @@ dialect that wants another style translates them in its session.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 import orjson
@@ -41,6 +41,8 @@ class SqlSession(Protocol):
 
 def time_text(at: datetime) -> str:
     """Fixed-width ISO 8601 UTC, so text order is time order (naive times count as UTC)."""
+    if at.tzinfo is UTC and at.microsecond:  # most rows: isoformat() is then fixed-width
+        return at.isoformat()[:-6] + "Z"
     return format_timestamp(at, "microseconds")
 
 
@@ -49,6 +51,8 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def _path_text(path: Sequence[str]) -> str:
+    if not path:  # a station connected directly: most rows
+        return "[]"
     return orjson.dumps(list(path)).decode()
 
 
@@ -122,6 +126,15 @@ def touch_station(db: SqlSession, station_id: str, at: datetime) -> None:
     )
 
 
+def touch_stations(db: SqlSession, seen: Sequence[tuple[str, datetime]]) -> None:
+    """:func:`touch_station` for many (station, time) pairs, in order (the last one wins)."""
+    db.executemany(
+        "INSERT INTO stations (id, last_seen) VALUES (?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+        [(station_id, time_text(at)) for station_id, at in seen],
+    )
+
+
 def get_station(db: SqlSession, station_id: str) -> StationRecord | None:
     rows = db.execute(f"SELECT {_STATION_COLS} FROM stations WHERE id = ?", (station_id,))
     return _station(rows[0]) if rows else None
@@ -189,6 +202,16 @@ def get_transaction(
     rows = db.execute(
         f"SELECT {_TX_COLS} FROM transactions WHERE station_id = ? AND transaction_id = ?",
         (station_id, transaction_id),
+    )
+    return _transaction(rows[0]) if rows else None
+
+
+def active_transaction(db: SqlSession, station_id: str, evse_id: int) -> TransactionRecord | None:
+    """The station's latest active transaction on ``evse_id``, if any."""
+    rows = db.execute(
+        f"SELECT {_TX_COLS} FROM transactions WHERE station_id = ? AND state = 'active'"
+        " AND evse_id = ? ORDER BY key DESC LIMIT 1",
+        (station_id, evse_id),
     )
     return _transaction(rows[0]) if rows else None
 
@@ -291,12 +314,13 @@ _MV_COLS = (
 
 
 def add_meter_samples(db: SqlSession, samples: Sequence[MeterSample]) -> None:
+    times: dict[datetime, str] = {}  # the samples of one reading share its timestamp
     db.executemany(
         f"INSERT INTO meter_values ({_MV_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 s.station_id,
-                time_text(s.timestamp),
+                times.get(s.timestamp) or times.setdefault(s.timestamp, time_text(s.timestamp)),
                 s.value,
                 s.measurand,
                 s.unit,

@@ -170,8 +170,10 @@ class MessageKey:
 class TransactionUpdate:
     """What one TransactionEvent, StartTransaction, StopTransaction or MeterValues writes,
     applied as one unit. ``new`` starts (or finds) the transaction; without it,
-    ``transaction_id`` names an existing one (or None: samples outside a transaction).
-    Samples get the transaction's key (and EVSE, if they have none) when it is known."""
+    ``transaction_id`` names an existing one, or ``active_on_evse`` asks for the station's
+    latest active transaction on that EVSE (both None, or none active: samples outside a
+    transaction). Samples get the transaction's key (and EVSE, if they have none) when it
+    is known."""
 
     station_id: str
     new: NewTransaction | None = None
@@ -179,6 +181,7 @@ class TransactionUpdate:
     samples: tuple[MeterSample, ...] = ()
     register_wh: float | None = None  # latest energy register reading
     end: TransactionEnd | None = None
+    active_on_evse: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The :class:`~ocppnet.store.interface.Store` implementation over any SQL session:
 each method submits one function of :mod:`ocppnet.store.queries` to the session worker.
-The dialects (SQLite, PostgreSQL) only say how to connect.
+The dialects (SQLite, PostgreSQL) only say how to connect and which worker runs the jobs
+(PostgreSQL: a thread, :mod:`.worker`; SQLite: the event loop, :mod:`.loop_worker`).
 """
 
 from __future__ import annotations
@@ -27,22 +28,29 @@ from ocppnet.store.records import (
     TransactionUpdate,
 )
 from ocppnet.store.signed_readings import MeterKeyRecord, SignedReadingRecord
-from ocppnet.store.worker import SessionWorker, TransactionalSession
+from ocppnet.store.worker import JobRunner, SessionWorker, TransactionalSession
 
 
 class SqlStore:
-    """A store backed by one SQL session on its own thread (see :mod:`.worker`)."""
+    """A store backed by one SQL session with group commit: on its own thread (see
+    :mod:`.worker`) unless ``worker`` says otherwise."""
 
     def __init__(
-        self, connect: Callable[[], TransactionalSession], *, auto_key: str, name: str
+        self, connect: Callable[[], TransactionalSession], *, auto_key: str, name: str,
+        worker: JobRunner[TransactionalSession] | None = None,
     ) -> None:
-        self._worker: SessionWorker[TransactionalSession] = SessionWorker(connect, name)
+        self._worker: JobRunner[TransactionalSession] = \
+            worker if worker is not None else SessionWorker(connect, name)
         self._auto_key = auto_key
         self.name = name
 
+    migration_lock: str | None = None
+    """A statement that serialises concurrent migrations (see ``migrations.migrate``)."""
+
     async def open(self) -> None:
         await self._worker.start()
-        await self._worker.run(partial(migrations.migrate, auto_key=self._auto_key))
+        await self._worker.run(partial(migrations.migrate, auto_key=self._auto_key,
+                                       lock=self.migration_lock))
 
     async def close(self) -> None:
         await self._worker.stop()
@@ -81,6 +89,9 @@ class SqlStore:
 
     async def touch_station(self, station_id: str, at: datetime) -> None:
         await self._worker.run(partial(queries.touch_station, station_id=station_id, at=at))
+
+    def note_seen(self, station_id: str, at: datetime) -> None:
+        self._worker.put_row(queries.touch_stations, (station_id, at))
 
     async def get_station(self, station_id: str) -> StationRecord | None:
         return await self._worker.run(partial(queries.get_station, station_id=station_id))

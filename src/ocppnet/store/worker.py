@@ -1,12 +1,14 @@
-"""One database session on a dedicated thread, with group commit.
+"""One database session on a dedicated thread, with group commit (PostgreSQL, and the
+other SQLite stores: twin series, grid audit; the CSMS's SQLite store runs the same batches
+on the event loop, :mod:`.loop_worker`).
 
-Blocking database calls must not run on the event loop, and SQLite allows one writer:
-so the store owns one connection, used only by this thread. Coroutines submit jobs
-(functions of the session); the thread drains every job queued so far and runs them in
-one transaction, each inside a savepoint so that a failing job does not undo the others.
-Many concurrent writers (1000 stations sending meter values) thus cost one commit per
-batch instead of one per message. Fire-and-forget rows (the message log) are inserted
-with a single ``executemany`` per batch.
+Blocking database calls must not run on the event loop, and a database allows one writer
+per session: so the store owns one connection, used only by this thread. Coroutines submit
+jobs (functions of the session); the thread drains every job queued so far and runs them
+in one transaction (:func:`execute_batch`: a failing job does not undo the others). Many
+concurrent writers (1000 stations sending meter values) thus cost one commit per batch
+instead of one per message, and one wake-up of the event loop per batch. Fire-and-forget
+rows (the message log) are inserted with a single ``executemany`` per batch.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ocppnet.store.records import StoreError
 
 T = TypeVar("T")
 S = TypeVar("S", bound="TransactionalSession")
+S_co = TypeVar("S_co", bound="TransactionalSession", covariant=True)
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +49,30 @@ class TransactionalSession(Protocol):
     def close(self) -> None: ...
 
 
+class JobRunner(Protocol[S_co]):
+    """What a SQL store needs from its worker (:class:`SessionWorker` on a thread,
+    :class:`~ocppnet.store.loop_worker.LoopWorker` on the event loop)."""
+
+    batches: int
+    jobs: int
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def run(self, fn: Callable[[S_co], T]) -> T: ...
+
+    def put_row(self, bulk: Callable[[S_co, list[Any]], None], value: Any) -> None: ...
+
+
 @dataclass(slots=True)
-class _Job:
+class Job:
     fn: Callable[[Any], Any]
     future: asyncio.Future[Any]
 
 
 @dataclass(slots=True)
-class _Row:
+class QueuedRow:
     """A fire-and-forget row: ``bulk(session, rows)`` inserts all rows of one batch."""
 
     bulk: Callable[[Any, list[Any]], None]
@@ -98,14 +117,14 @@ class SessionWorker(Generic[S]):
         if self._thread is None:
             raise StoreError("store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job(fn, future))
+        self._queue.put(Job(fn, future))
         return await future
 
     def put_row(self, bulk: Callable[[S, list[Any]], None], value: Any) -> None:
         """Queue a row for ``bulk`` insertion with the next batch; never blocks."""
         if self._thread is None:
             raise StoreError("store is not open")
-        self._queue.put(_Row(bulk, value))
+        self._queue.put(QueuedRow(bulk, value))
 
     # --- worker thread ---
 
@@ -135,43 +154,82 @@ class SessionWorker(Generic[S]):
             session.close()
 
     def _run_batch(self, session: S, batch: list[Any]) -> None:
-        jobs = [item for item in batch if isinstance(item, _Job)]
-        results: list[tuple[_Job, Any, BaseException | None]] = []
-        try:
-            session.begin()
-            self._insert_rows(session, [item for item in batch if isinstance(item, _Row)])
-            for job in jobs:
-                session.execute("SAVEPOINT job")
-                try:
-                    value = job.fn(session)
-                except Exception as exc:
-                    session.execute("ROLLBACK TO SAVEPOINT job")
-                    results.append((job, None, exc))
-                else:
-                    results.append((job, value, None))
-                session.execute("RELEASE SAVEPOINT job")
-            session.commit()
-        except Exception as exc:  # the whole batch failed (I/O, disk full): tell everyone
-            log.error("store batch failed: %s", exc)
-            try:
-                session.rollback()
-            except Exception:
-                log.exception("store rollback failed")
-            results = [(job, None, exc) for job in jobs]
+        results = execute_batch(session, batch)
         self.batches += 1
         self.jobs += len(batch)
-        for job, value, error in results:
-            # RuntimeError: the loop is closed, nobody is waiting any more
-            with contextlib.suppress(RuntimeError):
-                job.future.get_loop().call_soon_threadsafe(_settle, job.future, value, error)
+        if results:
+            # one wake-up of the loop per batch, not one per job
+            loop = results[0][0].future.get_loop()
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(settle_all, results)
 
-    @staticmethod
-    def _insert_rows(session: S, rows: list[_Row]) -> None:
-        groups: dict[Callable[[Any, list[Any]], None], list[Any]] = {}
-        for row in rows:
-            groups.setdefault(row.bulk, []).append(row.value)
-        for bulk, values in groups.items():
-            bulk(session, values)
+
+Result = tuple[Job, Any, BaseException | None]
+
+
+def execute_batch(session: TransactionalSession, batch: Sequence[Any]) -> list[Result]:
+    """Run one batch (jobs and rows) in one transaction; the outcome of every job (not yet
+    delivered to its future). A job that raises undoes only its own writes: the batch is
+    first run straight through (no savepoints: two statements less per job); if a job
+    raises, that attempt is rolled back and the batch runs again with each job in a
+    savepoint. Jobs are functions of the session only, so running one again is safe. A
+    batch that fails as a whole (I/O error, disk full) is rolled back and every job gets
+    the error."""
+    jobs = [item for item in batch if isinstance(item, Job)]
+    rows = [item for item in batch if isinstance(item, QueuedRow)]
+    try:
+        results = _attempt(session, jobs, rows, savepoints=False)
+        if results is None:  # a job raised: again, each job isolated in a savepoint
+            session.rollback()
+            results = _attempt(session, jobs, rows, savepoints=True)
+            assert results is not None
+        session.commit()
+    except Exception as exc:  # the whole batch failed (I/O, disk full): tell everyone
+        log.error("event=store_batch_failed error=%s", exc)
+        try:
+            session.rollback()
+        except Exception:
+            log.exception("event=store_rollback_failed")
+        results = [(job, None, exc) for job in jobs]
+    return results
+
+
+def _attempt(session: TransactionalSession, jobs: list[Job], rows: list[QueuedRow], *,
+             savepoints: bool) -> list[Result] | None:
+    """Begin, insert the rows, run the jobs; None if a job raised and ``savepoints`` is off
+    (the transaction is then to be rolled back)."""
+    session.begin()
+    _insert_rows(session, rows)
+    results: list[Result] = []
+    for job in jobs:
+        if savepoints:
+            session.execute("SAVEPOINT job")
+        try:
+            value = job.fn(session)
+        except Exception as exc:
+            if not savepoints:
+                return None
+            session.execute("ROLLBACK TO SAVEPOINT job")
+            results.append((job, None, exc))
+        else:
+            results.append((job, value, None))
+        if savepoints:
+            session.execute("RELEASE SAVEPOINT job")
+    return results
+
+
+def _insert_rows(session: TransactionalSession, rows: list[QueuedRow]) -> None:
+    groups: dict[Callable[[Any, list[Any]], None], list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row.bulk, []).append(row.value)
+    for bulk, values in groups.items():
+        bulk(session, values)
+
+
+def settle_all(results: list[Result]) -> None:
+    """Deliver a batch's outcomes to the futures still waiting for them."""
+    for job, value, error in results:
+        _settle(job.future, value, error)
 
 
 def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:

@@ -17,15 +17,9 @@ import ssl
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit
-
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import InvalidStatus
-from websockets.typing import Subprotocol
+from urllib.parse import quote
 
 from ocppnet.errors import ConnectionClosed
-from ocppnet.rpc.versions import version_for_subprotocol
 from ocppnet.transport.backoff import Backoff
 from ocppnet.transport.connection import DEFAULT_CALL_TIMEOUT, Connection
 from ocppnet.transport.handlers import Handlers
@@ -34,22 +28,20 @@ from ocppnet.transport.handshake import (
     NETWORKING_MODE_HEADER,
     OVERLAY_MODE,
 )
-from ocppnet.transport.link import BinaryHandler, DirectSender, Link, LinkDetails, pump
-from ocppnet.transport.options import LinkOptions
+from ocppnet.transport.link import (
+    BinaryHandler,
+    DirectSender,
+    Link,
+    LinkRefused,
+    pump,
+)
+from ocppnet.transport.options import LinkOptions, resolve_driver
+from ocppnet.transport.picows_client import open_picows_link
+from ocppnet.transport.websockets_client import open_websockets_link
+
+__all__ = ["LinkRefused", "StationClient", "connect_station", "open_link", "station_url"]
 
 log = logging.getLogger("ocppnet.transport.client")
-
-
-class LinkRefused(ConnectionClosed):
-    """The link could not be opened: HTTP refusal (``status``), no common subprotocol
-    (``close_code`` 1002), TLS failure or network error (see ``__cause__``)."""
-
-    def __init__(
-        self, description: str, *, status: int | None = None, close_code: int | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.close_code = close_code
 
 
 def station_url(base_url: str, station_id: str) -> str:
@@ -85,46 +77,19 @@ async def open_link(
     if overlay:
         headers[NETWORKING_MODE_HEADER] = OVERLAY_MODE
     target = station_url(url, station_id)
-    try:
-        websocket: ClientConnection = await ws_connect(
-            target,
-            subprotocols=[Subprotocol(s) for s in subprotocols],
-            additional_headers=headers,
-            proxy=None,
-            ssl=ssl_context,
-            **options.websocket_kwargs(),
-        )
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        raise LinkRefused(f"{target} refused with HTTP {status}", status=status) from exc
-    except Exception as exc:  # TLS failure, network error, bad HTTP response, timeout
-        raise LinkRefused(f"cannot open {target}: {exc!r}") from exc
-    subprotocol = websocket.subprotocol
-    version = version_for_subprotocol(subprotocol) if subprotocol else None
-    if subprotocol is None or version is None:
-        await websocket.close(1002, "no common OCPP subprotocol")
-        raise LinkRefused(f"{target} agreed to none of {list(subprotocols)}", close_code=1002)
-    response_headers = websocket.response.headers if websocket.response else {}
     if password is None:
         profile = 3 if ssl_context is not None else 0
     else:
         profile = 2 if ssl_context is not None else 1
-    peer_cert: Any = websocket.transport.get_extra_info("peercert")
-    info = LinkDetails(
-        station_id=station_id,
-        subprotocol=subprotocol,
-        version=version,
-        overlay=response_headers.get(NETWORKING_MODE_HEADER) == OVERLAY_MODE,
-        security_profile=profile,
-        path=urlsplit(target).path,
-        remote_address=websocket.remote_address,
-        peer_cert=peer_cert or None,
-    )
+    driver = resolve_driver(options.driver)
+    opener = open_picows_link if driver == "picows" else open_websockets_link
+    link = await opener(target, station_id, subprotocols=subprotocols, headers=headers,
+                        ssl_context=ssl_context, options=options, profile=profile)
     log.info(
-        "event=link_open station=%s url=%s subprotocol=%s overlay=%s",
-        station_id, target, subprotocol, info.overlay,
+        "event=link_open station=%s url=%s subprotocol=%s overlay=%s driver=%s",
+        station_id, target, link.info.subprotocol, link.info.overlay, driver,
     )
-    return Link(websocket, info)
+    return link
 
 
 DEFAULT_BACKOFF = Backoff()

@@ -6,6 +6,8 @@ request and turns the answer into an HTTP response; tests drive them directly.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +65,32 @@ def wants_overlay(headers: Mapping[str, str]) -> bool:
     """Did the client ask for overlay mode (``X-OCPP-NetworkingMode: OverlayNetwork``)?"""
     value = headers.get(NETWORKING_MODE_HEADER)
     return value is not None and value.strip().lower() == OVERLAY_MODE.lower()
+
+
+#: The challenge a 401 carries (RFC 7617: the realm, and that credentials are UTF-8).
+WWW_AUTHENTICATE_BASIC = 'Basic realm="OCPP", charset="UTF-8"'
+
+
+def parse_basic_authorization(header: str | None) -> tuple[str, str] | Refusal:
+    """``Authorization: Basic base64(user:password)`` -> (user, password), else a 401 Refusal."""
+    if header is None:
+        return Refusal(HTTPStatus.UNAUTHORIZED, "missing Basic credentials")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        return Refusal(HTTPStatus.UNAUTHORIZED, "malformed Basic credentials")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return Refusal(HTTPStatus.UNAUTHORIZED, "malformed Basic credentials")
+    username, colon, password = decoded.partition(":")
+    if not colon:
+        return Refusal(HTTPStatus.UNAUTHORIZED, "malformed Basic credentials")
+    return username, password
+
+
+def offered_subprotocols(values: Iterable[str]) -> list[str]:
+    """The tokens of every ``Sec-WebSocket-Protocol`` header value (comma-separated lists)."""
+    return [token.strip() for value in values for token in value.split(",") if token.strip()]
 
 
 def check_basic_user(username: str, station_id: str) -> Refusal | None:

@@ -1,21 +1,19 @@
 """A WebSocket after a successful OCPP handshake: what was agreed, and raw send/receive.
 
-:class:`Link` is the lower level that the node/CSMS overlay code builds on; :class:`DirectSender`
-and :func:`pump` connect one Link to one :class:`~ocppnet.transport.connection.Connection`
-(standard mode, or an overlay link that carries a single peer).
+:class:`Link` is the driver-independent interface (``transport.picows_link`` and
+``transport.websockets_link`` implement it) that the node/CSMS overlay code builds on;
+:class:`DirectSender` and :func:`pump` connect one Link to one
+:class:`~ocppnet.transport.connection.Connection` (standard mode, or an overlay link that
+carries a single peer).
 """
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from websockets.asyncio.connection import Connection as WebSocket
-from websockets.exceptions import ConnectionClosed as WsConnectionClosed
-from websockets.exceptions import ConnectionClosedOK as WsConnectionClosedOK
-from websockets.protocol import State
+from typing import Any, ClassVar, Protocol
 
 from ocppnet.errors import ConnectionClosed
 from ocppnet.rpc.codec import DecodeFailure, decode, encode
@@ -45,107 +43,75 @@ class LinkDetails:
     peer_cert: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
-class Link:
-    """One open WebSocket plus its :class:`LinkDetails`; iterate it for incoming messages."""
-
-    __slots__ = ("info", "send_buffer_limit", "websocket")
+class LinkRefused(ConnectionClosed):
+    """The link could not be opened: HTTP refusal (``status``), no common subprotocol
+    (``close_code`` 1002), TLS failure or network error (see ``__cause__``)."""
 
     def __init__(
-        self, websocket: WebSocket, info: LinkDetails, *, send_buffer_limit: int | None = None
+        self, description: str, *, status: int | None = None, close_code: int | None = None
     ) -> None:
-        self.websocket = websocket
-        self.info = info
-        self.send_buffer_limit = send_buffer_limit
-        """None: a write waits while the peer reads slower than we write (flow control);
-        a number: writes never wait, and the link is closed once that many bytes wait."""
+        super().__init__(description)
+        self.status = status
+        self.close_code = close_code
 
+
+class TextSender(Protocol):
+    """Something that sends one text message: a link, or a link's coalescing sender."""
+
+    async def send_text(self, data: bytes | str) -> None: ...
+
+
+class Link(abc.ABC):
+    """One open WebSocket plus its :class:`LinkDetails`; iterate it for incoming messages.
+
+    Two drivers implement it (docs/transport.md, "Drivers"): ``PicowsLink`` and
+    ``WebsocketsLink``. ``send_buffer_limit`` None: a write waits while the peer reads slower
+    than we write (flow control); a number: writes never wait, and the link is closed once
+    that many bytes wait to be sent.
+    """
+
+    __slots__ = ()
+
+    driver: ClassVar[str]
+    info: LinkDetails
+    send_buffer_limit: int | None
+
+    @abc.abstractmethod
     async def send_text(self, data: bytes | str) -> None:
-        """Send one text message (already-encoded UTF-8 JSON); ConnectionClosed if gone.
+        """Send one text message (already-encoded UTF-8 JSON); ConnectionClosed if gone."""
 
-        On an open, idle connection the frame goes straight through the library's sans-I/O
-        protocol to the transport (what ``websocket.send`` does, minus its async context
-        manager: ~3 us per message); any other state takes ``websocket.send``.
-        """
-        websocket = self.websocket
-        if (
-            websocket.protocol.state is State.OPEN
-            and websocket.send_in_progress is None
-            and not websocket.transport.is_closing()
-        ):
-            websocket.protocol.send_text(data.encode() if isinstance(data, str) else data)
-            try:
-                websocket.send_data()
-                if websocket.paused:  # the peer reads slower than we write
-                    await self._slow_peer()
-            except Exception as exc:  # the socket died under us, as websocket.send handles it
-                websocket.set_connection_exc(exc)
-                websocket.transport.abort()
-                raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc!r}") from None
-            return
-        try:
-            await websocket.send(data, text=True)
-        except WsConnectionClosed as exc:
-            raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
+    @abc.abstractmethod
+    async def send_binary(self, data: bytes) -> None:
+        """Send one binary message; ConnectionClosed if gone."""
 
-    async def _slow_peer(self) -> None:
-        """Flow control: wait (client links), or go on unless too much waits (server links)."""
-        if self.send_buffer_limit is None:
-            await self.websocket.drain()
-            return
-        waiting = self.websocket.transport.get_write_buffer_size()
-        if waiting <= self.send_buffer_limit:
-            return
+    @abc.abstractmethod
+    def __aiter__(self) -> AsyncIterator[str | bytes]:
+        """Text messages as str, binary messages as bytes, until the link closes."""
+
+    @abc.abstractmethod
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """The closing handshake (at most ``close_timeout``), then the TCP connection."""
+
+    @property
+    @abc.abstractmethod
+    def close_code(self) -> int | None:
+        """None while open; the code the peer's close frame carried (1005: none), 1006 when
+        the connection ended without a closing handshake."""
+
+    @abc.abstractmethod
+    def coalescing_sender(self, name: str) -> TextSender:
+        """A sender whose text messages leave in one socket write per event-loop turn, in
+        order with everything else sent on this link (for overlay links: many stations)."""
+
+    def buffer_exceeded(self, waiting: int) -> ConnectionClosed:
+        """Log that the peer stopped reading; the exception to raise once the link is cut."""
         log.warning(
             "event=send_buffer_exceeded station=%s waiting_bytes=%d limit=%d "
             "reason='the peer does not read what it is sent'",
             self.info.station_id, waiting, self.send_buffer_limit,
         )
-        self.websocket.transport.abort()
-        raise ConnectionClosed(f"link to {self.info.station_id} closed: {waiting} bytes waited "
-                               f"to be sent (limit {self.send_buffer_limit})")
-
-    async def send_binary(self, data: bytes) -> None:
-        try:
-            await self.websocket.send(data, text=False)
-        except WsConnectionClosed as exc:
-            raise ConnectionClosed(f"link to {self.info.station_id} closed: {exc}") from None
-
-    def __aiter__(self) -> AsyncIterator[str | bytes]:
-        """Text messages as str, binary messages as bytes, until the link closes."""
-        return _Messages(self)
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        await self.websocket.close(code, reason)
-
-    @property
-    def close_code(self) -> int | None:
-        return self.websocket.close_code
-
-
-class _Messages:
-    """A Link's incoming messages: ``websocket.recv()`` per message, one level of iteration
-    instead of two nested async generators; a lost link is logged and ends the iteration."""
-
-    __slots__ = ("link",)
-
-    def __init__(self, link: Link) -> None:
-        self.link = link
-
-    def __aiter__(self) -> _Messages:
-        return self
-
-    async def __anext__(self) -> str | bytes:
-        try:
-            return await self.link.websocket.recv()
-        except WsConnectionClosedOK:
-            raise StopAsyncIteration from None
-        except WsConnectionClosed as exc:
-            log.info(
-                "event=link_lost station=%s code=%s reason=%r",
-                self.link.info.station_id, exc.rcvd.code if exc.rcvd else None,
-                exc.rcvd.reason if exc.rcvd else "",
-            )
-            raise StopAsyncIteration from None
+        return ConnectionClosed(f"link to {self.info.station_id} closed: {waiting} bytes waited "
+                                f"to be sent (limit {self.send_buffer_limit})")
 
 
 class DirectSender:
