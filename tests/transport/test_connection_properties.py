@@ -128,7 +128,7 @@ async def scenario(ops: list[tuple[Any, ...]]) -> None:
     assert problems == []
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(OPS)
 def test_the_driver_keeps_the_session_rules_under_random_interleavings(
     ops: list[tuple[Any, ...]],
