@@ -22,7 +22,8 @@ from benchmarks.processes import loadgen, peer, uvloop_available
 from benchmarks.report import Row, Target
 from ocppnet.transport import serve_csms
 
-TARGET = Target("min_ratio", 5.0)
+TARGET = Target("min_ratio", 15.0)  # serve_csms vs the ocpp package (issue 19)
+APP_TARGET = Target("min_ratio", 5.0)  # the full CsmsApp on a SQLite file (issue 19)
 DISTINCT = ("app-file", "ocpp-sqlite")  # peers that store readings: every reading new
 
 
@@ -125,12 +126,12 @@ def app_rows(got: dict[str, dict[str, Any]], label: str) -> list[Row]:
     app, peer_sql, plain = got["app-file"], got["ocpp-sqlite"], got["ocpp"]
     return [
         Row("csms", f"calls/s, CsmsApp (SQLite file store) vs ocpp pkg + SQLite ({label})",
-            "calls/s", app["rate"], peer_sql["rate"], "ocpp pkg + SQLite", TARGET,
+            "calls/s", app["rate"], peer_sql["rate"], "ocpp pkg + SQLite", APP_TARGET,
             note=f"app {_note(app)}; ocpp pkg + SQLite {_note(peer_sql)}",
             extra={"ours": app, "baseline": peer_sql}),
         Row("csms", "calls per server CPU-second, CsmsApp (SQLite file store) vs ocpp pkg"
             " + SQLite", "calls/CPU-s", app["per_cpu"], peer_sql["per_cpu"],
-            "ocpp pkg + SQLite", TARGET),
+            "ocpp pkg + SQLite", APP_TARGET),
         Row("csms", f"calls/s, CsmsApp (SQLite file store) vs ocpp pkg ({label})", "calls/s",
             app["rate"], plain["rate"], "ocpp pkg"),
         Row("csms", "calls per server CPU-second, CsmsApp (SQLite file store) vs ocpp pkg",
